@@ -35,7 +35,9 @@ func (s *Server) routes() http.Handler {
 		}
 		s.serveGraphQL(w, r)
 	})
-	mux.HandleFunc("PUT /tfe/v2/workspaces/{ws}/configuration-versions/{cv}/upload", s.serveUpload)
+	// {rest...} so an id with slashes (a TRN) still reaches the handler and
+	// gets the real API's 400.
+	mux.HandleFunc("PUT /tfe/v2/workspaces/{ws}/configuration-versions/{rest...}", s.serveUpload)
 	mux.HandleFunc("GET /.well-known/terraform.json", s.serveDiscovery)
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -303,7 +305,12 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		restError(w, err)
 		return
 	}
-	code, id, err := parseGID(r.PathValue("cv"))
+	cvID, ok := strings.CutSuffix(r.PathValue("rest"), "/upload")
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "not found"})
+		return
+	}
+	code, id, err := parseGID(cvID)
 	if err != nil || code != gidConfigVersion {
 		restError(w, errInvalid("the id must be a valid uuid"))
 		return
@@ -312,7 +319,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	cv := s.st.ConfigVersions[id]
 	if cv == nil || !s.visible(c, cv) {
 		s.mu.Unlock()
-		restError(w, errNotFound("configuration version with ID %s not found", r.PathValue("cv")))
+		restError(w, errNotFound("configuration version with ID %s not found", cvID))
 		return
 	}
 	if err := s.requirePerm(c, permCVUpdate, s.st.Workspaces[cv.WorkspaceID].FullPath); err != nil {
@@ -339,7 +346,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cv = s.st.ConfigVersions[id]; cv == nil {
-		restError(w, errNotFound("configuration version with ID %s not found", r.PathValue("cv")))
+		restError(w, errNotFound("configuration version with ID %s not found", cvID))
 		return
 	}
 	if cv.Status != "pending" {
