@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -123,7 +124,7 @@ func (s *Server) requestCounts() map[string]int {
 type countingSubscriber struct{ s *Server }
 
 func (c countingSubscriber) Subscribe(ctx context.Context, query, op string, vars map[string]interface{}) (<-chan interface{}, error) {
-	c.s.count(opName(op))
+	c.s.count(requestName(gqlRequest{Query: query, OperationName: op}))
 	return c.s.schema.Subscribe(ctx, query, op, vars)
 }
 
@@ -132,6 +133,20 @@ func opName(op string) string {
 		return "<anonymous>"
 	}
 	return op
+}
+
+var namedOpRE = regexp.MustCompile(`(?:^|[\s}])(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)`)
+
+// requestName is the operation name of a request: the one given, else the
+// name of a document's only named operation.
+func requestName(q gqlRequest) string {
+	if q.OperationName != "" {
+		return q.OperationName
+	}
+	if m := namedOpRE.FindAllStringSubmatch(q.Query, 2); len(m) == 1 {
+		return m[0][1]
+	}
+	return "<anonymous>"
 }
 
 // wsAuth authenticates a graphql-ws connection from the upgrade request's
@@ -188,7 +203,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	responses := make([]*graphql.Response, len(reqs))
 	for i, q := range reqs {
-		s.count(opName(q.OperationName))
+		s.count(requestName(q))
 		res := s.schema.Exec(ctx, q.Query, q.OperationName, q.Variables)
 		parsed := true
 		for _, e := range res.Errors {

@@ -187,5 +187,8 @@ func (st *store) effectiveRunnerTags(nsPath string) ([]string, string, bool) {
 		}
 		inherited = true
 	}
-	return []string{}, nsPath, false
+	// Nothing set anywhere: the empty default comes from the root group.
+	anc := ancestors(nsPath)
+	root := anc[len(anc)-1]
+	return []string{}, root, root != nsPath
 }
