@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sync"
-	"time"
 )
 
 // The run engine. Every function here expects s.mu held; job goroutines
@@ -387,9 +386,3 @@ const (
 	outcomeFailed
 	outcomeCanceled
 )
-
-// workspaceOfRun is a small helper for messages.
-func (s *Server) workspaceOfRun(r *Run) *Workspace { return s.st.Workspaces[r.WorkspaceID] }
-
-// since formats durations in logs.
-func since(a, b time.Time) time.Duration { return b.Sub(a).Round(time.Millisecond) }

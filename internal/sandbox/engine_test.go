@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -355,5 +356,28 @@ func TestDestroyWorkspace(t *testing.T) {
 	h.waitStatus(did, runApplied)
 	if w, _ := h.s.Workspace(SeedWorkspace); !w.Destroyed {
 		t.Fatal("workspace not destroyed")
+	}
+}
+
+// The example module the README demo applies goes through plan and apply.
+func TestExampleModule(t *testing.T) {
+	b, err := os.ReadFile("../../examples/demo/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := start(t)
+	cv := h.config(SeedWorkspace, false, map[string]string{"main.tf": string(b)})
+	p := h.createRunAs(h.token, map[string]any{"workspaceId": "trn:workspace:" + SeedWorkspace, "configurationVersionId": cv, "autoApply": true})
+	h.noProblems(p)
+	id := str(p, "run", "id")
+	r := h.waitRun(id, "the end", func(r Run) bool { return runIsComplete(r.Status) })
+	if r.Status != runApplied {
+		log := h.s.JobLog(toGID(gidJob, h.latestJob(id).ID))
+		t.Fatalf("example run %s:\n%s", r.Status, log)
+	}
+	d := h.ok(h.gql(`query { node(id: "trn:workspace:sandbox/demo") { ... on Workspace { currentStateVersion { outputs { name value } } } } }`, nil))
+	outs := dig(d, "node", "currentStateVersion", "outputs").([]any)
+	if len(outs) != 3 {
+		t.Fatalf("outputs = %v", outs)
 	}
 }

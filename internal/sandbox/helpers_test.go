@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -324,5 +323,3 @@ func (h *harness) waitJob(runID, typ, status string) Job {
 	})
 	return out
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

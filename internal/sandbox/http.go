@@ -128,13 +128,6 @@ func (c countingSubscriber) Subscribe(ctx context.Context, query, op string, var
 	return c.s.schema.Subscribe(ctx, query, op, vars)
 }
 
-func opName(op string) string {
-	if op == "" {
-		return "<anonymous>"
-	}
-	return op
-}
-
 var namedOpRE = regexp.MustCompile(`(?:^|[\s}])(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)`)
 
 // requestName is the operation name of a request: the one given, else the

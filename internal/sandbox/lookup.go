@@ -6,8 +6,6 @@ import (
 
 // Objects that are not records of their own.
 type (
-	planRef        struct{ run *Run }
-	applyRef       struct{ run *Run }
 	stateOutputRef struct {
 		sv *StateVersion
 		i  int

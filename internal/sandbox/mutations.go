@@ -133,7 +133,7 @@ func validateLabels(in *[]labelInput) ([]Label, error) {
 		if n := len(l.Value); n < 1 || n > 255 || strings.Trim(l.Value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_ ") != "" {
 			return nil, errInvalid("invalid label value %q: 1-255 letters, digits, '-', '_' and spaces", l.Value)
 		}
-		out = append(out, Label{Key: l.Key, Value: l.Value})
+		out = append(out, Label(l))
 	}
 	return out, nil
 }
@@ -1208,7 +1208,7 @@ func trustPolicies(in []trustPolicyInput, clientCredentials bool) ([]TrustPolicy
 			if typ == "GLOB" && strings.Trim(c.Value, "*") == "" {
 				return nil, errInvalid("glob claim %s cannot only contain wildcards", c.Name)
 			}
-			tp.BoundClaims = append(tp.BoundClaims, JWTClaim{Name: c.Name, Value: c.Value})
+			tp.BoundClaims = append(tp.BoundClaims, JWTClaim(c))
 		}
 		out = append(out, tp)
 	}
