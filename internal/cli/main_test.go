@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/tharsis-cli/tharsis/internal/cli"
 	"github.com/tharsis-cli/tharsis/internal/cli/clitest"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/config"
@@ -276,4 +279,25 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 	}
+}
+
+func TestEveryCommandHasExampleAndGroup(t *testing.T) {
+	s, _, _, _ := ui.Test()
+	root := cli.NewRootCmd(cmdutil.NewFactory(s, func(string) string { return "" }))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" {
+			return
+		}
+		if c.Example == "" {
+			t.Errorf("%q has no Example", c.CommandPath())
+		}
+		if c.Short == "" {
+			t.Errorf("%q has no Short description", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
