@@ -49,12 +49,18 @@ func (b *broker) publish(ev event) {
 
 // subscribe returns a channel of the events passing filter, closed when ctx ends.
 func (b *broker) subscribe(ctx context.Context, filter func(event) bool) <-chan event {
+	return b.subscribeWith(ctx, filter, func(f func()) bool { go f(); return true })
+}
+
+// subscribeWith is subscribe with the goroutine started by run (which
+// reports false when it declined: the channel is then closed at once).
+func (b *broker) subscribeWith(ctx context.Context, filter func(event) bool, run func(func()) bool) <-chan event {
 	s := &subscriber{filter: filter, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
 	out := make(chan event)
-	go func() {
+	started := run(func() {
 		defer close(out)
 		defer func() {
 			b.mu.Lock()
@@ -79,6 +85,12 @@ func (b *broker) subscribe(ctx context.Context, filter func(event) bool) <-chan 
 				return
 			}
 		}
-	}()
+	})
+	if !started {
+		b.mu.Lock()
+		delete(b.subs, s)
+		b.mu.Unlock()
+		close(out)
+	}
 	return out
 }

@@ -375,7 +375,10 @@ func (s *Server) claim(j *Job, rn *Runner) {
 	ctl := &jobControl{ctx: ctx, cancel: cancel, graceful: make(chan struct{})}
 	s.ctl[j.ID] = ctl
 	id := j.ID
-	s.goTrack(func() { s.runJob(id, ctl) })
+	if !s.goTrack(func() { s.runJob(id, ctl) }) {
+		delete(s.ctl, id)
+		cancel()
+	}
 }
 
 // finishRunning is used by jobs to record the end of their work.

@@ -31,6 +31,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/graphql", func(w http.ResponseWriter, r *http.Request) {
 		if graphqlws.IsUpgrade(r) {
 			s.count("websocket")
+			// Hijacked connections are invisible to http.Server.Shutdown:
+			// track them so Close waits until they have ended.
+			if !s.enter() {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "sandbox is shutting down"})
+				return
+			}
+			defer s.wg.Done()
 			ws.ServeHTTP(w, r)
 			return
 		}

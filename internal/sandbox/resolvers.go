@@ -419,19 +419,17 @@ func (r *workspaceResolver) GroupPath() string {
 	return p
 }
 func (r *workspaceResolver) FullPath() string { return r.w.FullPath }
-func (r *workspaceResolver) Group() *groupResolver {
+func (r *workspaceResolver) Group() (*groupResolver, error) {
 	var out *groupResolver
 	r.s.locked(func() {
 		if g := r.s.st.Groups[r.w.GroupID]; g != nil {
 			out = &groupResolver{s: r.s, g: *g}
 		}
 	})
-	if out == nil { // deleted meanwhile: keep the non-null field answerable
-		gp, name := splitLast(r.GroupPath())
-		_ = gp
-		out = &groupResolver{s: r.s, g: Group{Meta: r.w.Meta, Name: name, FullPath: r.GroupPath()}}
+	if out == nil { // deleted since the workspace was read
+		return nil, errNotFound("group %s not found", r.GroupPath())
 	}
-	return out
+	return out, nil
 }
 func (r *workspaceResolver) DirtyState() bool { return r.w.DirtyState }
 func (r *workspaceResolver) Destroyed() bool  { return r.w.Destroyed }

@@ -108,6 +108,8 @@ type Server struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
+	wgMu       sync.Mutex // orders wg.Add against Close
+	closed     bool
 	started    time.Time
 }
 
@@ -216,13 +218,11 @@ func (s *Server) Start(addr string) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goTrack(func() {
 		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("sandbox server stopped", "err", err)
 		}
-	}()
+	})
 	return nil
 }
 
@@ -239,6 +239,9 @@ func (s *Server) AdminKey() string { return s.adminKey }
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.wgMu.Lock()
+		s.closed = true
+		s.wgMu.Unlock()
 		s.cancel()
 		if s.httpSrv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -255,13 +258,29 @@ func (s *Server) Close() error {
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 
-// go runs f as a server goroutine: Close waits for it.
-func (s *Server) goTrack(f func()) {
+// enter registers work Close must wait for; false once Close has begun.
+// The caller calls s.wg.Done when the work ends.
+func (s *Server) enter() bool {
+	s.wgMu.Lock()
+	defer s.wgMu.Unlock()
+	if s.closed {
+		return false
+	}
 	s.wg.Add(1)
+	return true
+}
+
+// goTrack runs f as a server goroutine Close waits for; it reports false
+// (and does not run f) once Close has begun.
+func (s *Server) goTrack(f func()) bool {
+	if !s.enter() {
+		return false
+	}
 	go func() {
 		defer s.wg.Done()
 		f()
 	}()
+	return true
 }
 
 func (s *Server) seed() error {

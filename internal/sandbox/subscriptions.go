@@ -59,11 +59,11 @@ func (q *root) WorkspaceRunEvents(ctx context.Context, args struct{ Input runSub
 	if err != nil {
 		return nil, err
 	}
-	events := s.broker.subscribe(ctx, func(ev event) bool {
+	events := s.broker.subscribeWith(ctx, func(ev event) bool {
 		return ev.run != nil && (wsID == "" || ev.run.WorkspaceID == wsID) && (runID == "" || ev.run.ID == runID)
-	})
+	}, s.goTrack)
 	out := make(chan *runEventResolver)
-	go func() {
+	s.trackOrClose(func() {
 		defer close(out)
 		for ev := range events {
 			var res *runResolver
@@ -83,7 +83,7 @@ func (q *root) WorkspaceRunEvents(ctx context.Context, args struct{ Input runSub
 				return
 			}
 		}
-	}()
+	}, func() { close(out) })
 	return out, nil
 }
 
@@ -132,11 +132,11 @@ func (q *root) JobEvents(ctx context.Context, args struct{ Input jobSubInput }) 
 	if err != nil {
 		return nil, err
 	}
-	events := s.broker.subscribe(ctx, func(ev event) bool {
+	events := s.broker.subscribeWith(ctx, func(ev event) bool {
 		return ev.job != nil && (wsID == "" || ev.job.WorkspaceID == wsID) && (runnerID == "" || ev.job.RunnerID == runnerID)
-	})
+	}, s.goTrack)
 	out := make(chan *jobEventResolver)
-	go func() {
+	s.trackOrClose(func() {
 		defer close(out)
 		for ev := range events {
 			var res *jobResolver
@@ -147,7 +147,7 @@ func (q *root) JobEvents(ctx context.Context, args struct{ Input jobSubInput }) 
 				return
 			}
 		}
-	}()
+	}, func() { close(out) })
 	return out, nil
 }
 
@@ -200,9 +200,11 @@ func (q *root) JobLogStreamEvents(ctx context.Context, args struct{ Input logStr
 		from = &v
 	}
 	raw := make(chan logEvent)
-	go s.streamLogs(ctx, jobID, from, raw)
+	if !s.goTrack(func() { s.streamLogs(ctx, jobID, from, raw) }) {
+		close(raw)
+	}
 	out := make(chan *logEventResolver)
-	go func() {
+	s.trackOrClose(func() {
 		defer close(out)
 		for ev := range raw {
 			res := &logEventResolver{Completed: ev.completed, Truncated: ev.truncated, Size: int32(ev.size)}
@@ -215,6 +217,14 @@ func (q *root) JobLogStreamEvents(ctx context.Context, args struct{ Input logStr
 				return
 			}
 		}
-	}()
+	}, func() { close(out) })
 	return out, nil
+}
+
+// trackOrClose runs f as a tracked goroutine, or runs closeFn when the
+// server is closing.
+func (s *Server) trackOrClose(f, closeFn func()) {
+	if !s.goTrack(f) {
+		closeFn()
+	}
 }

@@ -244,3 +244,33 @@ func TestWebsocketDropKnob(t *testing.T) {
 		}
 	}
 }
+
+// Close stops running jobs and open subscriptions and waits for them.
+func TestCloseStopsJobsAndSubscriptions(t *testing.T) {
+	h := start(t, func(k *Knobs) { k.JobDuration = time.Hour })
+	id := h.newRun(false, nil)
+	j := h.waitJob(id, "plan", jobRunning)
+	c, typ := h.dialWS(h.token)
+	if typ != "connection_ack" {
+		t.Fatal(typ)
+	}
+	c.start("1", `subscription($input: JobLogStreamSubscriptionInput!) { jobLogStreamEvents(input: $input) { size } }`,
+		map[string]any{"input": map[string]any{"jobId": toGID(gidJob, j.ID), "lastSeenLogSize": 0}})
+	if m, err := c.read(); err != nil || m.Type != "data" {
+		t.Fatalf("first event: %v %v", m.Type, err)
+	}
+	if err := h.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.s.mu.Lock()
+	n := len(h.s.ctl)
+	h.s.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d job goroutines left", n)
+	}
+	for {
+		if _, err := c.read(); err != nil {
+			break // the connection ended with the server
+		}
+	}
+}
