@@ -17,7 +17,7 @@ func main() {
 	// them to cancel the run on the server first.
 	interrupts := cmdutil.NewInterrupts()
 	stop := interrupts.Notify()
-	code := cli.Main(context.Background(), os.Args[1:], ui.System(), os.Getenv, cli.WithInterrupts(interrupts))
+	code := cli.Main(context.Background(), os.Args[1:], ui.System(), os.Getenv, cli.WithInterrupts(interrupts), cli.WithEnviron(os.Environ))
 	stop()
 	os.Exit(code)
 }

@@ -21,12 +21,19 @@ type Option func(*mainOptions)
 type mainOptions struct {
 	interrupts *cmdutil.Interrupts
 	factory    func(*cmdutil.Factory)
+	environ    func() []string
 }
 
 // WithInterrupts connects Main to a signal source (cmd/tharsis passes the
 // process's SIGINT/SIGTERM; tests call Deliver).
 func WithInterrupts(i *cmdutil.Interrupts) Option {
 	return func(o *mainOptions) { o.interrupts = i }
+}
+
+// WithEnviron gives commands the whole environment (os.Environ), which
+// they need to find TF_VAR_* variables.
+func WithEnviron(fn func() []string) Option {
+	return func(o *mainOptions) { o.environ = fn }
 }
 
 // WithFactory lets tests adjust the Factory (e.g. replace APIClient) before
@@ -50,6 +57,7 @@ func Main(ctx context.Context, args []string, io *ui.IOStreams, getenv func(stri
 	if o.interrupts != nil {
 		f.Interrupts = o.interrupts
 	}
+	f.Environ = o.environ
 	if o.factory != nil {
 		o.factory(f)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/completion"
 	"github.com/tharsis-cli/tharsis/internal/cli/configure"
+	"github.com/tharsis-cli/tharsis/internal/cli/run"
 	"github.com/tharsis-cli/tharsis/internal/cli/version"
 	"github.com/tharsis-cli/tharsis/internal/cli/whoami"
 	"github.com/tharsis-cli/tharsis/internal/config"
@@ -30,6 +31,10 @@ type entry struct {
 // verbs; a single verb with the NewCmdX(f, runF) shape is wrapped in verb().
 func topLevel() []entry {
 	return []entry{
+		{cmdutil.GroupRuns, run.NewCmdRun},
+		{cmdutil.GroupRuns, verb(run.NewCmdPlan)},
+		{cmdutil.GroupRuns, verb(run.NewCmdApply)},
+		{cmdutil.GroupRuns, verb(run.NewCmdDestroy)},
 		{cmdutil.GroupConfig, verb(configure.NewCmdConfigure)},
 		{cmdutil.GroupConfig, verb(whoami.NewCmdWhoami)},
 		{"", verb(version.NewCmdVersion)},

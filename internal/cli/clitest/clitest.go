@@ -67,7 +67,13 @@ func Run(t testing.TB, o Options, args ...string) Result {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var opts []cli.Option
+	opts := []cli.Option{cli.WithEnviron(func() []string {
+		out := make([]string, 0, len(env))
+		for k, v := range env {
+			out = append(out, k+"="+v)
+		}
+		return out
+	})}
 	if o.Interrupts != nil {
 		opts = append(opts, cli.WithInterrupts(o.Interrupts))
 	}

@@ -41,6 +41,9 @@ type Factory struct {
 	Global     *GlobalOptions
 	Now        func() time.Time
 	Interrupts *Interrupts
+	// Environ lists the environment as NAME=value entries (for TF_VAR_*);
+	// nil means an empty environment.
+	Environ func() []string
 
 	// ConfigStore is the settings directory (settings.json,
 	// credentials.json).
@@ -175,3 +178,6 @@ func (f *Factory) JSON() bool { return f.Global.Output == OutputJSON }
 
 // PrintJSON writes v to stdout as one indented JSON document.
 func (f *Factory) PrintJSON(v any) error { return f.IO.PrintJSON(v) }
+
+// PrintJSONLine writes v to stdout as one line of JSON (event streams).
+func (f *Factory) PrintJSONLine(v any) error { return f.IO.PrintJSONLine(v) }

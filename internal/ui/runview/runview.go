@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 )
 
@@ -280,3 +281,5 @@ func short(sha string) string {
 	}
 	return sha
 }
+
+func runStatus(s string) gql.RunStatus { return gql.RunStatus(s) }

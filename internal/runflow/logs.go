@@ -1,0 +1,229 @@
+package runflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tharsis-cli/tharsis/internal/api"
+	"github.com/tharsis-cli/tharsis/internal/api/gql"
+)
+
+// MaxLogRead is the largest Job.logs read the server allows (1 MiB).
+const MaxLogRead = 1 << 20
+
+var errClosed = errors.New("subscription closed by the server")
+
+// logCursor hands out each byte of a job log exactly once, in order, whatever
+// mix of stream events and paged reads delivers it.
+type logCursor struct {
+	offset int64
+	emit   func(offset int64, b []byte)
+}
+
+// chunk accepts bytes [start, end) of the log, where b holds them. It returns
+// false when the chunk starts past the cursor (a gap the caller must fill).
+func (c *logCursor) chunk(start, end int64, b []byte) bool {
+	if end <= c.offset {
+		return true // already seen
+	}
+	if start > c.offset {
+		return false
+	}
+	skip := c.offset - start
+	if skip > int64(len(b)) {
+		skip = int64(len(b))
+	}
+	if rest := b[skip:]; len(rest) > 0 {
+		c.emit(c.offset, rest)
+	}
+	c.offset = end
+	return true
+}
+
+// streamLogs delivers a job's log from byte 0 to its end through the engine's
+// sink. It prefers the jobLogStreamEvents subscription and falls back to
+// paging Job.logs when the subscription cannot be kept up. It returns when
+// the job is complete and every byte has been delivered.
+func (e *Engine) streamLogs(ctx context.Context, jobID, phase, runID string) error {
+	truncatedSaid := false
+	cur := &logCursor{emit: func(off int64, b []byte) {
+		e.emit(Event{Type: EventLog, RunID: runID, Phase: phase, JobID: jobID, Offset: off, Data: b, Text: string(b)})
+	}}
+	truncated := func(t bool) {
+		if t && !truncatedSaid {
+			truncatedSaid = true
+			e.emit(Event{Type: EventLogTruncated, RunID: runID, Phase: phase, JobID: jobID,
+				Message: "the server truncated this job's log; the rest is not stored"})
+		}
+	}
+
+	failures := 0
+	for !e.DisableSubscriptions && failures < 5 {
+		before := cur.offset
+		done, err := e.streamOnce(ctx, jobID, cur, truncated)
+		if done {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		switch {
+		case cur.offset > before:
+			failures = 0 // progress: the connection is worth keeping
+		case err != nil:
+			failures++
+		}
+		// Reconnect from where we are; a short pause keeps a flapping
+		// connection from turning into a hot loop.
+		if sleep(ctx, time.Duration(failures+1)*100*time.Millisecond) != nil {
+			return ctx.Err()
+		}
+	}
+	return e.pollLogs(ctx, jobID, cur, truncated)
+}
+
+// streamOnce runs one subscription. done is true when the log is complete.
+func (e *Engine) streamOnce(ctx context.Context, jobID string, cur *logCursor, truncated func(bool)) (done bool, err error) {
+	ws := e.API.NewSubscriptionClient()
+	errCh, err := ws.Start(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer ws.Close()
+	last := int(cur.offset)
+	ch, _, err := gql.JobLogStreamEvents(ctx, ws, gql.JobLogStreamSubscriptionInput{JobId: jobID, LastSeenLogSize: &last})
+	if err != nil {
+		return false, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case err, ok := <-errCh:
+			if !ok {
+				return false, errClosed
+			}
+			return false, err
+		case msg, ok := <-ch:
+			if !ok {
+				// The server ended the stream without saying it completed.
+				return false, errClosed
+			}
+			if len(msg.Errors) > 0 {
+				return false, msg.Errors
+			}
+			if msg.Data == nil {
+				continue
+			}
+			ev := msg.Data.JobLogStreamEvents
+			truncated(ev.Truncated)
+			if ev.Data != nil {
+				if !cur.chunk(int64(ev.Data.Offset), int64(ev.Size), []byte(ev.Data.Logs)) {
+					// A gap: read the missing bytes, then take this chunk.
+					if err := e.fillLogs(ctx, jobID, cur, int64(ev.Data.Offset)); err != nil {
+						return false, err
+					}
+					cur.chunk(int64(ev.Data.Offset), int64(ev.Size), []byte(ev.Data.Logs))
+				}
+			}
+			if ev.Completed {
+				if int64(ev.Size) > cur.offset {
+					if err := e.fillLogs(ctx, jobID, cur, int64(ev.Size)); err != nil {
+						return false, err
+					}
+				}
+				return true, nil
+			}
+		}
+	}
+}
+
+// fillLogs pages Job.logs until the cursor reaches upTo.
+func (e *Engine) fillLogs(ctx context.Context, jobID string, cur *logCursor, upTo int64) error {
+	for cur.offset < upTo {
+		n := min(upTo-cur.offset, MaxLogRead)
+		job, err := e.readLogs(ctx, jobID, cur.offset, n)
+		if err != nil {
+			return err
+		}
+		stored := int64(job.LogSize) - cur.offset
+		if stored <= 0 {
+			return fmt.Errorf("read job logs: the server reports %d bytes, expected at least %d", job.LogSize, upTo)
+		}
+		got := min(n, stored)
+		cur.chunk(cur.offset, cur.offset+got, []byte(job.Logs))
+	}
+	return nil
+}
+
+// pollLogs pages Job.logs until the job is complete and read to its end.
+func (e *Engine) pollLogs(ctx context.Context, jobID string, cur *logCursor, truncated func(bool)) error {
+	delay := e.pollMin()
+	for {
+		job, err := e.readLogs(ctx, jobID, cur.offset, MaxLogRead)
+		if err != nil {
+			if ctx.Err() == nil && isTransient(err) {
+				if sleep(ctx, e.pollMax()) != nil {
+					return ctx.Err()
+				}
+				continue
+			}
+			return err
+		}
+		truncated(job.LogTruncated)
+		if avail := int64(job.LogSize) - cur.offset; avail > 0 {
+			got := min(avail, MaxLogRead)
+			cur.chunk(cur.offset, cur.offset+got, []byte(job.Logs))
+			delay = e.pollMin()
+			continue
+		}
+		if job.Completed {
+			return nil
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay = min(delay*3/2, e.pollMax())
+	}
+}
+
+func (e *Engine) readLogs(ctx context.Context, jobID string, offset, limit int64) (*gql.GetJobLogsNodeJob, error) {
+	resp, err := gql.GetJobLogs(ctx, e.API.GraphQL(), jobID, int(offset), int(limit))
+	if err != nil {
+		return nil, wrapErr("read job logs", err)
+	}
+	if resp.Node == nil {
+		return nil, notFound("job", jobID)
+	}
+	job, ok := (*resp.Node).(*gql.GetJobLogsNodeJob)
+	if !ok {
+		return nil, &api.Error{Kind: api.KindInternal, Op: "read job logs", Message: jobID + " is not a job"}
+	}
+	return job, nil
+}
+
+func isTransient(err error) bool {
+	switch api.KindOf(err) {
+	case api.KindTransient, api.KindRateLimited, api.KindServiceUnavailable:
+		return true
+	}
+	return false
+}
+
+// backoff grows a delay geometrically up to a cap.
+type backoff struct{ min, max, cur time.Duration }
+
+func newBackoff(lo, hi time.Duration) *backoff { return &backoff{min: lo, max: hi} }
+
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur = min(b.cur*2, b.max)
+	}
+	return b.cur
+}
+
+func (b *backoff) reset() { b.cur = 0 }
