@@ -244,6 +244,10 @@ type reqState struct {
 
 type stateKey struct{}
 
+// gaveUp reports that the request was retried and the budget ran out while
+// the last failure still looked retryable.
+func (st *reqState) gaveUp() bool { return st.lastRetry && st.attempts > 1 }
+
 func withState(ctx context.Context, st *reqState) context.Context {
 	return context.WithValue(ctx, stateKey{}, st)
 }
@@ -338,7 +342,7 @@ func (c *Client) failure(ctx context.Context, op string, st *reqState, err error
 		return &Error{Kind: KindUnknown, Op: op, Message: msg, Err: ctxErr}
 	}
 	e := transportError(op, c.host, err, mutation)
-	if st.lastRetry {
+	if st.gaveUp() {
 		return exhausted(e, st.attempts)
 	}
 	return e
@@ -547,7 +551,7 @@ func (g gqlClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *
 		_ = json.Unmarshal(data, resp)
 	}
 	e := responseError(op, status, ct, data)
-	if st.lastRetry {
+	if st.gaveUp() {
 		return exhausted(e, st.attempts)
 	}
 	if mutation && (status == http.StatusBadGateway || status == http.StatusGatewayTimeout) {

@@ -38,6 +38,7 @@ const (
 	// A log chunk is at most 1 MiB, JSON-escaped (ANSI escapes grow 6x).
 	wsReadLimit    = 32 << 20
 	wsWriteTimeout = 10 * time.Second
+	wsCloseWait    = time.Second
 )
 
 type wsMessage struct {
@@ -446,7 +447,21 @@ func (s *subscriptionClient) Close() error {
 		wctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = writeMessage(wctx, conn, wsMessage{Type: wsConnectionTerminate})
 		cancel()
-		_ = conn.Close(websocket.StatusNormalClosure, "")
+		// Wait briefly for the close handshake; an unresponsive server must
+		// not hold the CLI at exit.
+		closed := make(chan struct{})
+		go func() {
+			_ = conn.Close(websocket.StatusNormalClosure, "")
+			close(closed)
+		}()
+		t := time.NewTimer(wsCloseWait)
+		select {
+		case <-closed:
+		case <-t.C:
+			conn.CloseNow()
+			<-closed
+		}
+		t.Stop()
 	}
 	s.cancel()
 	conn.CloseNow()

@@ -26,6 +26,9 @@ func (c *Client) UploadConfigurationVersion(ctx context.Context, workspaceID, cv
 	if !IsGID(workspaceID) {
 		return &Error{Kind: KindBadRequest, Op: op, Message: fmt.Sprintf("workspace ID %q is not a GID", workspaceID), Hint: "Pass the workspace's id (for example the configuration version's workspaceId)."}
 	}
+	if size < 0 {
+		return &Error{Kind: KindBadRequest, Op: op, Message: fmt.Sprintf("invalid upload size %d", size)}
+	}
 	base, err := c.tfeV2URL(ctx)
 	if err != nil {
 		return err
@@ -97,7 +100,7 @@ func (c *Client) upload(ctx context.Context, op, u string, body io.ReadSeeker, s
 	}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := responseError(op, resp.StatusCode, resp.Header.Get("Content-Type"), data)
-	if st.lastRetry {
+	if st.gaveUp() {
 		return exhausted(e, st.attempts)
 	}
 	return e
@@ -136,7 +139,7 @@ func (c *Client) tfeV2URL(ctx context.Context) (string, error) {
 		return c.tfeV2, nil
 	case resp.StatusCode != http.StatusOK:
 		e := responseError(op, resp.StatusCode, resp.Header.Get("Content-Type"), data)
-		if st.lastRetry {
+		if st.gaveUp() {
 			return "", exhausted(e, st.attempts)
 		}
 		return "", e
