@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/graph-gophers/graphql-go"
@@ -114,9 +115,10 @@ func (s *Server) listGroups(ctx context.Context, args pageArgs, sort *string, ke
 
 func (q *root) Workspaces(ctx context.Context, args struct {
 	pageArgs
-	GroupID *string
-	Search  *string
-	Sort    *string
+	GroupID     *string
+	Search      *string
+	Sort        *string
+	LabelFilter *struct{ Labels []labelInput }
 }) (*connection[*workspaceResolver], error) {
 	if err := args.validate(); err != nil {
 		return nil, err
@@ -135,7 +137,19 @@ func (q *root) Workspaces(ctx context.Context, args struct {
 		groupID = g.ID
 	}
 	return q.s.listWorkspaces(ctx, args.pageArgs, args.Sort, args.Search, func(w *Workspace) bool {
-		return args.GroupID == nil || w.GroupID == groupID
+		if args.GroupID != nil && w.GroupID != groupID {
+			return false
+		}
+		// Every label of the filter must be on the workspace, as on the
+		// real API.
+		if args.LabelFilter != nil {
+			for _, l := range args.LabelFilter.Labels {
+				if !slices.Contains(w.Labels, Label(l)) {
+					return false
+				}
+			}
+		}
+		return true
 	})
 }
 
