@@ -1156,9 +1156,8 @@ func (s *Server) assignSA(ctx context.Context, in assignSAInput, assign bool) (*
 			}
 			rn.ServiceAccountIDs = append(slices.Clone(rn.ServiceAccountIDs), sa.ID)
 		} else {
-			if !has {
-				return errNotFound("service account %s is not assigned to runner %s", s.st.saPath(sa), s.st.runnerPath(rn))
-			}
+			// Unassigning what is not assigned succeeds, as on the real API
+			// (it deletes no row and reports nothing).
 			rn.ServiceAccountIDs = slices.DeleteFunc(slices.Clone(rn.ServiceAccountIDs), func(id string) bool { return id == sa.ID })
 		}
 		touch(&rn.Meta, s.now())
