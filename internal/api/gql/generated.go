@@ -12,6 +12,141 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
+// ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload includes the requested fields of the GraphQL type UpdateUserAdminStatusPayload.
+type ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload struct {
+	User     *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser             `json:"user"`
+	Problems []ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem `json:"problems"`
+}
+
+// GetUser returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload.User, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload) GetUser() *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser {
+	return v.User
+}
+
+// GetProblems returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload.Problems, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload) GetProblems() []ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem {
+	return v.Problems
+}
+
+// ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) __premarshalJSON() (*__premarshalActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem, error) {
+	var retval __premarshalActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser includes the requested fields of the GraphQL type User.
+type ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser struct {
+	Username            string     `json:"username"`
+	Admin               bool       `json:"admin"`
+	AdminModeEnabled    bool       `json:"adminModeEnabled"`
+	AdminModeExpiration *time.Time `json:"adminModeExpiration"`
+}
+
+// GetUsername returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser.Username, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser) GetUsername() string {
+	return v.Username
+}
+
+// GetAdmin returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser.Admin, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser) GetAdmin() bool {
+	return v.Admin
+}
+
+// GetAdminModeEnabled returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser.AdminModeEnabled, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser) GetAdminModeEnabled() bool {
+	return v.AdminModeEnabled
+}
+
+// GetAdminModeExpiration returns ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser.AdminModeExpiration, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayloadUser) GetAdminModeExpiration() *time.Time {
+	return v.AdminModeExpiration
+}
+
+type ActivateAdminModeInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	DurationMinutes  *int    `json:"durationMinutes"`
+}
+
+// GetClientMutationId returns ActivateAdminModeInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetDurationMinutes returns ActivateAdminModeInput.DurationMinutes, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeInput) GetDurationMinutes() *int { return v.DurationMinutes }
+
+// ActivateAdminModeResponse is returned by ActivateAdminMode on success.
+type ActivateAdminModeResponse struct {
+	ActivateAdminMode ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload `json:"activateAdminMode"`
+}
+
+// GetActivateAdminMode returns ActivateAdminModeResponse.ActivateAdminMode, and is useful for accessing the field via an interface.
+func (v *ActivateAdminModeResponse) GetActivateAdminMode() ActivateAdminModeActivateAdminModeUpdateUserAdminStatusPayload {
+	return v.ActivateAdminMode
+}
+
 // ApplyRunApplyRunRunMutationPayload includes the requested fields of the GraphQL type RunMutationPayload.
 type ApplyRunApplyRunRunMutationPayload struct {
 	Run      *ApplyRunApplyRunRunMutationPayloadRun              `json:"run"`
@@ -345,6 +480,155 @@ var AllApplyStatus = []ApplyStatus{
 	ApplyStatusSkipped,
 }
 
+// AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload includes the requested fields of the GraphQL type AssignServiceAccountToRunnerPayload.
+type AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload struct {
+	Runner         *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner           `json:"runner"`
+	ServiceAccount *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount   `json:"serviceAccount"`
+	Problems       []AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem `json:"problems"`
+}
+
+// GetRunner returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload.Runner, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload) GetRunner() *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner {
+	return v.Runner
+}
+
+// GetServiceAccount returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload.ServiceAccount, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload) GetServiceAccount() *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount {
+	return v.ServiceAccount
+}
+
+// GetProblems returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload.Problems, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload) GetProblems() []AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem {
+	return v.Problems
+}
+
+// AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalAssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) __premarshalJSON() (*__premarshalAssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem, error) {
+	var retval __premarshalAssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner includes the requested fields of the GraphQL type Runner.
+type AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner.Id, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadRunner) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+// AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayloadServiceAccount) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+type AssignServiceAccountToRunnerInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	RunnerId         *string `json:"runnerId"`
+	ServiceAccountId *string `json:"serviceAccountId"`
+}
+
+// GetClientMutationId returns AssignServiceAccountToRunnerInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetRunnerId returns AssignServiceAccountToRunnerInput.RunnerId, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerInput) GetRunnerId() *string { return v.RunnerId }
+
+// GetServiceAccountId returns AssignServiceAccountToRunnerInput.ServiceAccountId, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerInput) GetServiceAccountId() *string { return v.ServiceAccountId }
+
+// AssignServiceAccountToRunnerResponse is returned by AssignServiceAccountToRunner on success.
+type AssignServiceAccountToRunnerResponse struct {
+	AssignServiceAccountToRunner AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload `json:"assignServiceAccountToRunner"`
+}
+
+// GetAssignServiceAccountToRunner returns AssignServiceAccountToRunnerResponse.AssignServiceAccountToRunner, and is useful for accessing the field via an interface.
+func (v *AssignServiceAccountToRunnerResponse) GetAssignServiceAccountToRunner() AssignServiceAccountToRunnerAssignServiceAccountToRunnerAssignServiceAccountToRunnerPayload {
+	return v.AssignServiceAccountToRunner
+}
+
 // AuthSettingsAuthSettings includes the requested fields of the GraphQL type AuthSettings.
 type AuthSettingsAuthSettings struct {
 	AuthType UserAuthType                                  `json:"authType"`
@@ -382,6 +666,18 @@ type AuthSettingsResponse struct {
 
 // GetAuthSettings returns AuthSettingsResponse.AuthSettings, and is useful for accessing the field via an interface.
 func (v *AuthSettingsResponse) GetAuthSettings() *AuthSettingsAuthSettings { return v.AuthSettings }
+
+type BoundClaimsType string
+
+const (
+	BoundClaimsTypeString BoundClaimsType = "STRING"
+	BoundClaimsTypeGlob   BoundClaimsType = "GLOB"
+)
+
+var AllBoundClaimsType = []BoundClaimsType{
+	BoundClaimsTypeString,
+	BoundClaimsTypeGlob,
+}
 
 // CancelRunCancelRunRunMutationPayload includes the requested fields of the GraphQL type RunMutationPayload.
 type CancelRunCancelRunRunMutationPayload struct {
@@ -841,6 +1137,466 @@ func (v *CreateConfigurationVersionResponse) GetCreateConfigurationVersion() Cre
 	return v.CreateConfigurationVersion
 }
 
+// CreateGroupCreateGroupCreateGroupPayload includes the requested fields of the GraphQL type CreateGroupPayload.
+type CreateGroupCreateGroupCreateGroupPayload struct {
+	Group    *CreateGroupCreateGroupCreateGroupPayloadGroup            `json:"group"`
+	Problems []CreateGroupCreateGroupCreateGroupPayloadProblemsProblem `json:"problems"`
+}
+
+// GetGroup returns CreateGroupCreateGroupCreateGroupPayload.Group, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayload) GetGroup() *CreateGroupCreateGroupCreateGroupPayloadGroup {
+	return v.Group
+}
+
+// GetProblems returns CreateGroupCreateGroupCreateGroupPayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayload) GetProblems() []CreateGroupCreateGroupCreateGroupPayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateGroupCreateGroupCreateGroupPayloadGroup includes the requested fields of the GraphQL type Group.
+type CreateGroupCreateGroupCreateGroupPayloadGroup struct {
+	GroupDetail `json:"-"`
+}
+
+// GetId returns CreateGroupCreateGroupCreateGroupPayloadGroup.Id, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetId() string { return v.GroupDetail.Id }
+
+// GetMetadata returns CreateGroupCreateGroupCreateGroupPayloadGroup.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetMetadata() GroupDetailMetadataResourceMetadata {
+	return v.GroupDetail.Metadata
+}
+
+// GetName returns CreateGroupCreateGroupCreateGroupPayloadGroup.Name, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetName() string { return v.GroupDetail.Name }
+
+// GetDescription returns CreateGroupCreateGroupCreateGroupPayloadGroup.Description, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetDescription() string {
+	return v.GroupDetail.Description
+}
+
+// GetFullPath returns CreateGroupCreateGroupCreateGroupPayloadGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetFullPath() string {
+	return v.GroupDetail.FullPath
+}
+
+// GetCreatedBy returns CreateGroupCreateGroupCreateGroupPayloadGroup.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetCreatedBy() string {
+	return v.GroupDetail.CreatedBy
+}
+
+// GetParent returns CreateGroupCreateGroupCreateGroupPayloadGroup.Parent, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetParent() *GroupDetailParentGroup {
+	return v.GroupDetail.Parent
+}
+
+// GetRunnerTags returns CreateGroupCreateGroupCreateGroupPayloadGroup.RunnerTags, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) GetRunnerTags() GroupDetailRunnerTagsNamespaceRunnerTags {
+	return v.GroupDetail.RunnerTags
+}
+
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateGroupCreateGroupCreateGroupPayloadGroup
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateGroupCreateGroupCreateGroupPayloadGroup = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.GroupDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateGroupCreateGroupCreateGroupPayloadGroup struct {
+	Id string `json:"id"`
+
+	Metadata GroupDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Parent *GroupDetailParentGroup `json:"parent"`
+
+	RunnerTags GroupDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+}
+
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateGroupCreateGroupCreateGroupPayloadGroup) __premarshalJSON() (*__premarshalCreateGroupCreateGroupCreateGroupPayloadGroup, error) {
+	var retval __premarshalCreateGroupCreateGroupCreateGroupPayloadGroup
+
+	retval.Id = v.GroupDetail.Id
+	retval.Metadata = v.GroupDetail.Metadata
+	retval.Name = v.GroupDetail.Name
+	retval.Description = v.GroupDetail.Description
+	retval.FullPath = v.GroupDetail.FullPath
+	retval.CreatedBy = v.GroupDetail.CreatedBy
+	retval.Parent = v.GroupDetail.Parent
+	retval.RunnerTags = v.GroupDetail.RunnerTags
+	return &retval, nil
+}
+
+// CreateGroupCreateGroupCreateGroupPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateGroupCreateGroupCreateGroupPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateGroupCreateGroupCreateGroupPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateGroupCreateGroupCreateGroupPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateGroupCreateGroupCreateGroupPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateGroupCreateGroupCreateGroupPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateGroupCreateGroupCreateGroupPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateGroupCreateGroupCreateGroupPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateGroupCreateGroupCreateGroupPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateGroupCreateGroupCreateGroupPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateGroupCreateGroupCreateGroupPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateGroupCreateGroupCreateGroupPayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateGroupCreateGroupCreateGroupPayloadProblemsProblem, error) {
+	var retval __premarshalCreateGroupCreateGroupCreateGroupPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type CreateGroupInput struct {
+	ClientMutationId *string                   `json:"clientMutationId"`
+	Name             string                    `json:"name"`
+	ParentId         *string                   `json:"parentId"`
+	Description      string                    `json:"description"`
+	RunnerTags       *NamespaceRunnerTagsInput `json:"runnerTags"`
+}
+
+// GetClientMutationId returns CreateGroupInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateGroupInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetName returns CreateGroupInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateGroupInput) GetName() string { return v.Name }
+
+// GetParentId returns CreateGroupInput.ParentId, and is useful for accessing the field via an interface.
+func (v *CreateGroupInput) GetParentId() *string { return v.ParentId }
+
+// GetDescription returns CreateGroupInput.Description, and is useful for accessing the field via an interface.
+func (v *CreateGroupInput) GetDescription() string { return v.Description }
+
+// GetRunnerTags returns CreateGroupInput.RunnerTags, and is useful for accessing the field via an interface.
+func (v *CreateGroupInput) GetRunnerTags() *NamespaceRunnerTagsInput { return v.RunnerTags }
+
+// CreateGroupResponse is returned by CreateGroup on success.
+type CreateGroupResponse struct {
+	CreateGroup CreateGroupCreateGroupCreateGroupPayload `json:"createGroup"`
+}
+
+// GetCreateGroup returns CreateGroupResponse.CreateGroup, and is useful for accessing the field via an interface.
+func (v *CreateGroupResponse) GetCreateGroup() CreateGroupCreateGroupCreateGroupPayload {
+	return v.CreateGroup
+}
+
+// CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload includes the requested fields of the GraphQL type NamespaceMembershipMutationPayload.
+type CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload struct {
+	Membership *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership `json:"membership"`
+	Problems   []CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem              `json:"problems"`
+}
+
+// GetMembership returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload.Membership, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload) GetMembership() *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership {
+	return v.Membership
+}
+
+// GetProblems returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload) GetProblems() []CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership struct {
+	MembershipDetail `json:"-"`
+}
+
+// GetId returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetId() string {
+	return v.MembershipDetail.Id
+}
+
+// GetMetadata returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetMetadata() MembershipDetailMetadataResourceMetadata {
+	return v.MembershipDetail.Metadata
+}
+
+// GetMember returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Member, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetMember() *MembershipDetailMember {
+	return v.MembershipDetail.Member
+}
+
+// GetNamespace returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetNamespace() *MembershipDetailNamespace {
+	return v.MembershipDetail.Namespace
+}
+
+// GetRole returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetRole() MembershipDetailRole {
+	return v.MembershipDetail.Role
+}
+
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.MembershipDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership struct {
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) __premarshalJSON() (*__premarshalCreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership, error) {
+	var retval __premarshalCreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership
+
+	retval.Id = v.MembershipDetail.Id
+	retval.Metadata = v.MembershipDetail.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.MembershipDetail.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.MembershipDetail.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.MembershipDetail.Role
+	return &retval, nil
+}
+
+// CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem, error) {
+	var retval __premarshalCreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type CreateNamespaceMembershipInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	NamespacePath    string  `json:"namespacePath"`
+	Username         *string `json:"username"`
+	ServiceAccountId *string `json:"serviceAccountId"`
+	TeamName         *string `json:"teamName"`
+	Role             string  `json:"role"`
+}
+
+// GetClientMutationId returns CreateNamespaceMembershipInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetNamespacePath returns CreateNamespaceMembershipInput.NamespacePath, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipInput) GetNamespacePath() string { return v.NamespacePath }
+
+// GetUsername returns CreateNamespaceMembershipInput.Username, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipInput) GetUsername() *string { return v.Username }
+
+// GetServiceAccountId returns CreateNamespaceMembershipInput.ServiceAccountId, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipInput) GetServiceAccountId() *string { return v.ServiceAccountId }
+
+// GetTeamName returns CreateNamespaceMembershipInput.TeamName, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipInput) GetTeamName() *string { return v.TeamName }
+
+// GetRole returns CreateNamespaceMembershipInput.Role, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipInput) GetRole() string { return v.Role }
+
+// CreateNamespaceMembershipResponse is returned by CreateNamespaceMembership on success.
+type CreateNamespaceMembershipResponse struct {
+	CreateNamespaceMembership CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload `json:"createNamespaceMembership"`
+}
+
+// GetCreateNamespaceMembership returns CreateNamespaceMembershipResponse.CreateNamespaceMembership, and is useful for accessing the field via an interface.
+func (v *CreateNamespaceMembershipResponse) GetCreateNamespaceMembership() CreateNamespaceMembershipCreateNamespaceMembershipNamespaceMembershipMutationPayload {
+	return v.CreateNamespaceMembership
+}
+
 // CreateRunCreateRunRunMutationPayload includes the requested fields of the GraphQL type RunMutationPayload.
 type CreateRunCreateRunRunMutationPayload struct {
 	Run      *CreateRunCreateRunRunMutationPayloadRun              `json:"run"`
@@ -1203,6 +1959,1709 @@ type CreateRunResponse struct {
 
 // GetCreateRun returns CreateRunResponse.CreateRun, and is useful for accessing the field via an interface.
 func (v *CreateRunResponse) GetCreateRun() CreateRunCreateRunRunMutationPayload { return v.CreateRun }
+
+// CreateRunnerCreateRunnerCreateRunnerPayload includes the requested fields of the GraphQL type CreateRunnerPayload.
+type CreateRunnerCreateRunnerCreateRunnerPayload struct {
+	Runner   *CreateRunnerCreateRunnerCreateRunnerPayloadRunner           `json:"runner"`
+	Problems []CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem `json:"problems"`
+}
+
+// GetRunner returns CreateRunnerCreateRunnerCreateRunnerPayload.Runner, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayload) GetRunner() *CreateRunnerCreateRunnerCreateRunnerPayloadRunner {
+	return v.Runner
+}
+
+// GetProblems returns CreateRunnerCreateRunnerCreateRunnerPayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayload) GetProblems() []CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem, error) {
+	var retval __premarshalCreateRunnerCreateRunnerCreateRunnerPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// CreateRunnerCreateRunnerCreateRunnerPayloadRunner includes the requested fields of the GraphQL type Runner.
+type CreateRunnerCreateRunnerCreateRunnerPayloadRunner struct {
+	RunnerDetail `json:"-"`
+}
+
+// GetId returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Id, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetId() string { return v.RunnerDetail.Id }
+
+// GetMetadata returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetMetadata() RunnerDetailMetadataResourceMetadata {
+	return v.RunnerDetail.Metadata
+}
+
+// GetName returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Name, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetName() string {
+	return v.RunnerDetail.Name
+}
+
+// GetDescription returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Description, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetDescription() string {
+	return v.RunnerDetail.Description
+}
+
+// GetGroupPath returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.GroupPath, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetGroupPath() string {
+	return v.RunnerDetail.GroupPath
+}
+
+// GetResourcePath returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetResourcePath() string {
+	return v.RunnerDetail.ResourcePath
+}
+
+// GetType returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Type, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetType() RunnerType {
+	return v.RunnerDetail.Type
+}
+
+// GetDisabled returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Disabled, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetDisabled() bool {
+	return v.RunnerDetail.Disabled
+}
+
+// GetRunUntaggedJobs returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetRunUntaggedJobs() bool {
+	return v.RunnerDetail.RunUntaggedJobs
+}
+
+// GetTags returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.Tags, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetTags() []string {
+	return v.RunnerDetail.Tags
+}
+
+// GetCreatedBy returns CreateRunnerCreateRunnerCreateRunnerPayloadRunner.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) GetCreatedBy() string {
+	return v.RunnerDetail.CreatedBy
+}
+
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateRunnerCreateRunnerCreateRunnerPayloadRunner
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateRunnerCreateRunnerCreateRunnerPayloadRunner = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.RunnerDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateRunnerCreateRunnerCreateRunnerPayloadRunner struct {
+	Id string `json:"id"`
+
+	Metadata RunnerDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Type RunnerType `json:"type"`
+
+	Disabled bool `json:"disabled"`
+
+	RunUntaggedJobs bool `json:"runUntaggedJobs"`
+
+	Tags []string `json:"tags"`
+
+	CreatedBy string `json:"createdBy"`
+}
+
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateRunnerCreateRunnerCreateRunnerPayloadRunner) __premarshalJSON() (*__premarshalCreateRunnerCreateRunnerCreateRunnerPayloadRunner, error) {
+	var retval __premarshalCreateRunnerCreateRunnerCreateRunnerPayloadRunner
+
+	retval.Id = v.RunnerDetail.Id
+	retval.Metadata = v.RunnerDetail.Metadata
+	retval.Name = v.RunnerDetail.Name
+	retval.Description = v.RunnerDetail.Description
+	retval.GroupPath = v.RunnerDetail.GroupPath
+	retval.ResourcePath = v.RunnerDetail.ResourcePath
+	retval.Type = v.RunnerDetail.Type
+	retval.Disabled = v.RunnerDetail.Disabled
+	retval.RunUntaggedJobs = v.RunnerDetail.RunUntaggedJobs
+	retval.Tags = v.RunnerDetail.Tags
+	retval.CreatedBy = v.RunnerDetail.CreatedBy
+	return &retval, nil
+}
+
+type CreateRunnerInput struct {
+	ClientMutationId *string  `json:"clientMutationId"`
+	Name             string   `json:"name"`
+	Description      string   `json:"description"`
+	GroupId          *string  `json:"groupId"`
+	Disabled         *bool    `json:"disabled"`
+	RunUntaggedJobs  bool     `json:"runUntaggedJobs"`
+	Tags             []string `json:"tags"`
+}
+
+// GetClientMutationId returns CreateRunnerInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetName returns CreateRunnerInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetName() string { return v.Name }
+
+// GetDescription returns CreateRunnerInput.Description, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetDescription() string { return v.Description }
+
+// GetGroupId returns CreateRunnerInput.GroupId, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetGroupId() *string { return v.GroupId }
+
+// GetDisabled returns CreateRunnerInput.Disabled, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetDisabled() *bool { return v.Disabled }
+
+// GetRunUntaggedJobs returns CreateRunnerInput.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetRunUntaggedJobs() bool { return v.RunUntaggedJobs }
+
+// GetTags returns CreateRunnerInput.Tags, and is useful for accessing the field via an interface.
+func (v *CreateRunnerInput) GetTags() []string { return v.Tags }
+
+// CreateRunnerResponse is returned by CreateRunner on success.
+type CreateRunnerResponse struct {
+	CreateRunner CreateRunnerCreateRunnerCreateRunnerPayload `json:"createRunner"`
+}
+
+// GetCreateRunner returns CreateRunnerResponse.CreateRunner, and is useful for accessing the field via an interface.
+func (v *CreateRunnerResponse) GetCreateRunner() CreateRunnerCreateRunnerCreateRunnerPayload {
+	return v.CreateRunner
+}
+
+// CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload includes the requested fields of the GraphQL type CreateServiceAccountPayload.
+type CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload struct {
+	ServiceAccount *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount   `json:"serviceAccount"`
+	ClientSecret   *string                                                                              `json:"clientSecret"`
+	Problems       []CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem `json:"problems"`
+}
+
+// GetServiceAccount returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload.ServiceAccount, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload) GetServiceAccount() *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount {
+	return v.ServiceAccount
+}
+
+// GetClientSecret returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload.ClientSecret, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload) GetClientSecret() *string {
+	return v.ClientSecret
+}
+
+// GetProblems returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload) GetProblems() []CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem, error) {
+	var retval __premarshalCreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount struct {
+	ServiceAccountDetail `json:"-"`
+}
+
+// GetId returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetId() string {
+	return v.ServiceAccountDetail.Id
+}
+
+// GetMetadata returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetMetadata() ServiceAccountDetailMetadataResourceMetadata {
+	return v.ServiceAccountDetail.Metadata
+}
+
+// GetName returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.Name, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetName() string {
+	return v.ServiceAccountDetail.Name
+}
+
+// GetDescription returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.Description, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetDescription() string {
+	return v.ServiceAccountDetail.Description
+}
+
+// GetGroupPath returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.GroupPath, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetGroupPath() string {
+	return v.ServiceAccountDetail.GroupPath
+}
+
+// GetResourcePath returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetResourcePath() string {
+	return v.ServiceAccountDetail.ResourcePath
+}
+
+// GetCreatedBy returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetCreatedBy() string {
+	return v.ServiceAccountDetail.CreatedBy
+}
+
+// GetClientCredentialsEnabled returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.ClientCredentialsEnabled, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetClientCredentialsEnabled() bool {
+	return v.ServiceAccountDetail.ClientCredentialsEnabled
+}
+
+// GetClientSecretExpiresAt returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetClientSecretExpiresAt() *time.Time {
+	return v.ServiceAccountDetail.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) GetOidcTrustPolicies() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy {
+	return v.ServiceAccountDetail.OidcTrustPolicies
+}
+
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ServiceAccountDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount struct {
+	Id string `json:"id"`
+
+	Metadata ServiceAccountDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	ClientCredentialsEnabled bool `json:"clientCredentialsEnabled"`
+
+	ClientSecretExpiresAt *time.Time `json:"clientSecretExpiresAt"`
+
+	OidcTrustPolicies []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy `json:"oidcTrustPolicies"`
+}
+
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount) __premarshalJSON() (*__premarshalCreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount, error) {
+	var retval __premarshalCreateServiceAccountCreateServiceAccountCreateServiceAccountPayloadServiceAccount
+
+	retval.Id = v.ServiceAccountDetail.Id
+	retval.Metadata = v.ServiceAccountDetail.Metadata
+	retval.Name = v.ServiceAccountDetail.Name
+	retval.Description = v.ServiceAccountDetail.Description
+	retval.GroupPath = v.ServiceAccountDetail.GroupPath
+	retval.ResourcePath = v.ServiceAccountDetail.ResourcePath
+	retval.CreatedBy = v.ServiceAccountDetail.CreatedBy
+	retval.ClientCredentialsEnabled = v.ServiceAccountDetail.ClientCredentialsEnabled
+	retval.ClientSecretExpiresAt = v.ServiceAccountDetail.ClientSecretExpiresAt
+	retval.OidcTrustPolicies = v.ServiceAccountDetail.OidcTrustPolicies
+	return &retval, nil
+}
+
+type CreateServiceAccountInput struct {
+	ClientMutationId        *string                `json:"clientMutationId"`
+	Name                    string                 `json:"name"`
+	Description             string                 `json:"description"`
+	GroupId                 *string                `json:"groupId"`
+	EnableClientCredentials bool                   `json:"enableClientCredentials"`
+	ClientSecretExpiresAt   *time.Time             `json:"clientSecretExpiresAt"`
+	OidcTrustPolicies       []OIDCTrustPolicyInput `json:"oidcTrustPolicies"`
+}
+
+// GetClientMutationId returns CreateServiceAccountInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetName returns CreateServiceAccountInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetName() string { return v.Name }
+
+// GetDescription returns CreateServiceAccountInput.Description, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetDescription() string { return v.Description }
+
+// GetGroupId returns CreateServiceAccountInput.GroupId, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetGroupId() *string { return v.GroupId }
+
+// GetEnableClientCredentials returns CreateServiceAccountInput.EnableClientCredentials, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetEnableClientCredentials() bool {
+	return v.EnableClientCredentials
+}
+
+// GetClientSecretExpiresAt returns CreateServiceAccountInput.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetClientSecretExpiresAt() *time.Time {
+	return v.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns CreateServiceAccountInput.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountInput) GetOidcTrustPolicies() []OIDCTrustPolicyInput {
+	return v.OidcTrustPolicies
+}
+
+// CreateServiceAccountResponse is returned by CreateServiceAccount on success.
+type CreateServiceAccountResponse struct {
+	CreateServiceAccount CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload `json:"createServiceAccount"`
+}
+
+// GetCreateServiceAccount returns CreateServiceAccountResponse.CreateServiceAccount, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountResponse) GetCreateServiceAccount() CreateServiceAccountCreateServiceAccountCreateServiceAccountPayload {
+	return v.CreateServiceAccount
+}
+
+// CreateWorkspaceCreateWorkspaceCreateWorkspacePayload includes the requested fields of the GraphQL type CreateWorkspacePayload.
+type CreateWorkspaceCreateWorkspaceCreateWorkspacePayload struct {
+	Workspace *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace        `json:"workspace"`
+	Problems  []CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem `json:"problems"`
+}
+
+// GetWorkspace returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayload.Workspace, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayload) GetWorkspace() *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace {
+	return v.Workspace
+}
+
+// GetProblems returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayload) GetProblems() []CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem, error) {
+	var retval __premarshalCreateWorkspaceCreateWorkspaceCreateWorkspacePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace includes the requested fields of the GraphQL type Workspace.
+type CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace struct {
+	WorkspaceDetail `json:"-"`
+}
+
+// GetId returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetId() string {
+	return v.WorkspaceDetail.Id
+}
+
+// GetMetadata returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetMetadata() WorkspaceDetailMetadataResourceMetadata {
+	return v.WorkspaceDetail.Metadata
+}
+
+// GetName returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Name, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetName() string {
+	return v.WorkspaceDetail.Name
+}
+
+// GetDescription returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Description, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetDescription() string {
+	return v.WorkspaceDetail.Description
+}
+
+// GetFullPath returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetFullPath() string {
+	return v.WorkspaceDetail.FullPath
+}
+
+// GetGroupPath returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.GroupPath, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetGroupPath() string {
+	return v.WorkspaceDetail.GroupPath
+}
+
+// GetDirtyState returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.DirtyState, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetDirtyState() bool {
+	return v.WorkspaceDetail.DirtyState
+}
+
+// GetDestroyed returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Destroyed, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetDestroyed() bool {
+	return v.WorkspaceDetail.Destroyed
+}
+
+// GetLocked returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Locked, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetLocked() bool {
+	return v.WorkspaceDetail.Locked
+}
+
+// GetMaxJobDuration returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetMaxJobDuration() int {
+	return v.WorkspaceDetail.MaxJobDuration
+}
+
+// GetTerraformVersion returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetTerraformVersion() string {
+	return v.WorkspaceDetail.TerraformVersion
+}
+
+// GetPreventDestroyPlan returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetPreventDestroyPlan() bool {
+	return v.WorkspaceDetail.PreventDestroyPlan
+}
+
+// GetCreatedBy returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetCreatedBy() string {
+	return v.WorkspaceDetail.CreatedBy
+}
+
+// GetLabels returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.Labels, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel {
+	return v.WorkspaceDetail.Labels
+}
+
+// GetRunnerTags returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.RunnerTags, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.WorkspaceDetail.RunnerTags
+}
+
+// GetCurrentApplyRun returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.WorkspaceDetail.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.WorkspaceDetail.CurrentStateVersion
+}
+
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace struct {
+	Id string `json:"id"`
+
+	Metadata WorkspaceDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	GroupPath string `json:"groupPath"`
+
+	DirtyState bool `json:"dirtyState"`
+
+	Destroyed bool `json:"destroyed"`
+
+	Locked bool `json:"locked"`
+
+	MaxJobDuration int `json:"maxJobDuration"`
+
+	TerraformVersion string `json:"terraformVersion"`
+
+	PreventDestroyPlan bool `json:"preventDestroyPlan"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []WorkspaceDetailLabelsWorkspaceLabel `json:"labels"`
+
+	RunnerTags WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+
+	CurrentApplyRun *WorkspaceDetailCurrentApplyRun `json:"currentApplyRun"`
+
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion `json:"currentStateVersion"`
+}
+
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace) __premarshalJSON() (*__premarshalCreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace, error) {
+	var retval __premarshalCreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace
+
+	retval.Id = v.WorkspaceDetail.Id
+	retval.Metadata = v.WorkspaceDetail.Metadata
+	retval.Name = v.WorkspaceDetail.Name
+	retval.Description = v.WorkspaceDetail.Description
+	retval.FullPath = v.WorkspaceDetail.FullPath
+	retval.GroupPath = v.WorkspaceDetail.GroupPath
+	retval.DirtyState = v.WorkspaceDetail.DirtyState
+	retval.Destroyed = v.WorkspaceDetail.Destroyed
+	retval.Locked = v.WorkspaceDetail.Locked
+	retval.MaxJobDuration = v.WorkspaceDetail.MaxJobDuration
+	retval.TerraformVersion = v.WorkspaceDetail.TerraformVersion
+	retval.PreventDestroyPlan = v.WorkspaceDetail.PreventDestroyPlan
+	retval.CreatedBy = v.WorkspaceDetail.CreatedBy
+	retval.Labels = v.WorkspaceDetail.Labels
+	retval.RunnerTags = v.WorkspaceDetail.RunnerTags
+	retval.CurrentApplyRun = v.WorkspaceDetail.CurrentApplyRun
+	retval.CurrentStateVersion = v.WorkspaceDetail.CurrentStateVersion
+	return &retval, nil
+}
+
+type CreateWorkspaceInput struct {
+	ClientMutationId   *string                   `json:"clientMutationId"`
+	Name               string                    `json:"name"`
+	Description        string                    `json:"description"`
+	GroupId            *string                   `json:"groupId"`
+	MaxJobDuration     *int                      `json:"maxJobDuration"`
+	TerraformVersion   *string                   `json:"terraformVersion"`
+	PreventDestroyPlan *bool                     `json:"preventDestroyPlan"`
+	RunnerTags         *NamespaceRunnerTagsInput `json:"runnerTags"`
+	Labels             []WorkspaceLabelInput     `json:"labels"`
+}
+
+// GetClientMutationId returns CreateWorkspaceInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetName returns CreateWorkspaceInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetName() string { return v.Name }
+
+// GetDescription returns CreateWorkspaceInput.Description, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetDescription() string { return v.Description }
+
+// GetGroupId returns CreateWorkspaceInput.GroupId, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetGroupId() *string { return v.GroupId }
+
+// GetMaxJobDuration returns CreateWorkspaceInput.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetMaxJobDuration() *int { return v.MaxJobDuration }
+
+// GetTerraformVersion returns CreateWorkspaceInput.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetTerraformVersion() *string { return v.TerraformVersion }
+
+// GetPreventDestroyPlan returns CreateWorkspaceInput.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetPreventDestroyPlan() *bool { return v.PreventDestroyPlan }
+
+// GetRunnerTags returns CreateWorkspaceInput.RunnerTags, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetRunnerTags() *NamespaceRunnerTagsInput { return v.RunnerTags }
+
+// GetLabels returns CreateWorkspaceInput.Labels, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceInput) GetLabels() []WorkspaceLabelInput { return v.Labels }
+
+// CreateWorkspaceResponse is returned by CreateWorkspace on success.
+type CreateWorkspaceResponse struct {
+	CreateWorkspace CreateWorkspaceCreateWorkspaceCreateWorkspacePayload `json:"createWorkspace"`
+}
+
+// GetCreateWorkspace returns CreateWorkspaceResponse.CreateWorkspace, and is useful for accessing the field via an interface.
+func (v *CreateWorkspaceResponse) GetCreateWorkspace() CreateWorkspaceCreateWorkspaceCreateWorkspacePayload {
+	return v.CreateWorkspace
+}
+
+// DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload includes the requested fields of the GraphQL type UpdateUserAdminStatusPayload.
+type DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload struct {
+	User     *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser             `json:"user"`
+	Problems []DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem `json:"problems"`
+}
+
+// GetUser returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload.User, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload) GetUser() *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser {
+	return v.User
+}
+
+// GetProblems returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload) GetProblems() []DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem) __premarshalJSON() (*__premarshalDeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem, error) {
+	var retval __premarshalDeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser includes the requested fields of the GraphQL type User.
+type DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser struct {
+	Username            string     `json:"username"`
+	Admin               bool       `json:"admin"`
+	AdminModeEnabled    bool       `json:"adminModeEnabled"`
+	AdminModeExpiration *time.Time `json:"adminModeExpiration"`
+}
+
+// GetUsername returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser.Username, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser) GetUsername() string {
+	return v.Username
+}
+
+// GetAdmin returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser.Admin, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser) GetAdmin() bool {
+	return v.Admin
+}
+
+// GetAdminModeEnabled returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser.AdminModeEnabled, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser) GetAdminModeEnabled() bool {
+	return v.AdminModeEnabled
+}
+
+// GetAdminModeExpiration returns DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser.AdminModeExpiration, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayloadUser) GetAdminModeExpiration() *time.Time {
+	return v.AdminModeExpiration
+}
+
+type DeactivateAdminModeInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+}
+
+// GetClientMutationId returns DeactivateAdminModeInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// DeactivateAdminModeResponse is returned by DeactivateAdminMode on success.
+type DeactivateAdminModeResponse struct {
+	DeactivateAdminMode DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload `json:"deactivateAdminMode"`
+}
+
+// GetDeactivateAdminMode returns DeactivateAdminModeResponse.DeactivateAdminMode, and is useful for accessing the field via an interface.
+func (v *DeactivateAdminModeResponse) GetDeactivateAdminMode() DeactivateAdminModeDeactivateAdminModeUpdateUserAdminStatusPayload {
+	return v.DeactivateAdminMode
+}
+
+// DeleteGroupDeleteGroupDeleteGroupPayload includes the requested fields of the GraphQL type DeleteGroupPayload.
+type DeleteGroupDeleteGroupDeleteGroupPayload struct {
+	Group    *DeleteGroupDeleteGroupDeleteGroupPayloadGroup            `json:"group"`
+	Problems []DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem `json:"problems"`
+}
+
+// GetGroup returns DeleteGroupDeleteGroupDeleteGroupPayload.Group, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayload) GetGroup() *DeleteGroupDeleteGroupDeleteGroupPayloadGroup {
+	return v.Group
+}
+
+// GetProblems returns DeleteGroupDeleteGroupDeleteGroupPayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayload) GetProblems() []DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteGroupDeleteGroupDeleteGroupPayloadGroup includes the requested fields of the GraphQL type Group.
+type DeleteGroupDeleteGroupDeleteGroupPayloadGroup struct {
+	Id       string `json:"id"`
+	FullPath string `json:"fullPath"`
+}
+
+// GetId returns DeleteGroupDeleteGroupDeleteGroupPayloadGroup.Id, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadGroup) GetId() string { return v.Id }
+
+// GetFullPath returns DeleteGroupDeleteGroupDeleteGroupPayloadGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadGroup) GetFullPath() string { return v.FullPath }
+
+// DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem, error) {
+	var retval __premarshalDeleteGroupDeleteGroupDeleteGroupPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type DeleteGroupInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               *string                `json:"id"`
+	Force            *bool                  `json:"force"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns DeleteGroupInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteGroupInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteGroupInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteGroupInput) GetId() *string { return v.Id }
+
+// GetForce returns DeleteGroupInput.Force, and is useful for accessing the field via an interface.
+func (v *DeleteGroupInput) GetForce() *bool { return v.Force }
+
+// GetMetadata returns DeleteGroupInput.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteGroupInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// DeleteGroupResponse is returned by DeleteGroup on success.
+type DeleteGroupResponse struct {
+	DeleteGroup DeleteGroupDeleteGroupDeleteGroupPayload `json:"deleteGroup"`
+}
+
+// GetDeleteGroup returns DeleteGroupResponse.DeleteGroup, and is useful for accessing the field via an interface.
+func (v *DeleteGroupResponse) GetDeleteGroup() DeleteGroupDeleteGroupDeleteGroupPayload {
+	return v.DeleteGroup
+}
+
+// DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload includes the requested fields of the GraphQL type NamespaceMembershipMutationPayload.
+type DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload struct {
+	Membership *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership `json:"membership"`
+	Problems   []DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem              `json:"problems"`
+}
+
+// GetMembership returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload.Membership, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload) GetMembership() *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership {
+	return v.Membership
+}
+
+// GetProblems returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload) GetProblems() []DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership struct {
+	MembershipDetail `json:"-"`
+}
+
+// GetId returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetId() string {
+	return v.MembershipDetail.Id
+}
+
+// GetMetadata returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetMetadata() MembershipDetailMetadataResourceMetadata {
+	return v.MembershipDetail.Metadata
+}
+
+// GetMember returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Member, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetMember() *MembershipDetailMember {
+	return v.MembershipDetail.Member
+}
+
+// GetNamespace returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetNamespace() *MembershipDetailNamespace {
+	return v.MembershipDetail.Namespace
+}
+
+// GetRole returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetRole() MembershipDetailRole {
+	return v.MembershipDetail.Role
+}
+
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.MembershipDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership struct {
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) __premarshalJSON() (*__premarshalDeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership, error) {
+	var retval __premarshalDeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership
+
+	retval.Id = v.MembershipDetail.Id
+	retval.Metadata = v.MembershipDetail.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.MembershipDetail.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.MembershipDetail.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.MembershipDetail.Role
+	return &retval, nil
+}
+
+// DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem, error) {
+	var retval __premarshalDeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type DeleteNamespaceMembershipInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               string                 `json:"id"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns DeleteNamespaceMembershipInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteNamespaceMembershipInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipInput) GetId() string { return v.Id }
+
+// GetMetadata returns DeleteNamespaceMembershipInput.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// DeleteNamespaceMembershipResponse is returned by DeleteNamespaceMembership on success.
+type DeleteNamespaceMembershipResponse struct {
+	DeleteNamespaceMembership DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload `json:"deleteNamespaceMembership"`
+}
+
+// GetDeleteNamespaceMembership returns DeleteNamespaceMembershipResponse.DeleteNamespaceMembership, and is useful for accessing the field via an interface.
+func (v *DeleteNamespaceMembershipResponse) GetDeleteNamespaceMembership() DeleteNamespaceMembershipDeleteNamespaceMembershipNamespaceMembershipMutationPayload {
+	return v.DeleteNamespaceMembership
+}
+
+// DeleteRunnerDeleteRunnerDeleteRunnerPayload includes the requested fields of the GraphQL type DeleteRunnerPayload.
+type DeleteRunnerDeleteRunnerDeleteRunnerPayload struct {
+	Runner   *DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner           `json:"runner"`
+	Problems []DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem `json:"problems"`
+}
+
+// GetRunner returns DeleteRunnerDeleteRunnerDeleteRunnerPayload.Runner, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayload) GetRunner() *DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner {
+	return v.Runner
+}
+
+// GetProblems returns DeleteRunnerDeleteRunnerDeleteRunnerPayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayload) GetProblems() []DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem, error) {
+	var retval __premarshalDeleteRunnerDeleteRunnerDeleteRunnerPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner includes the requested fields of the GraphQL type Runner.
+type DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner.Id, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner) GetId() string { return v.Id }
+
+// GetResourcePath returns DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerDeleteRunnerDeleteRunnerPayloadRunner) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+type DeleteRunnerInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               string                 `json:"id"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns DeleteRunnerInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteRunnerInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerInput) GetId() string { return v.Id }
+
+// GetMetadata returns DeleteRunnerInput.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// DeleteRunnerResponse is returned by DeleteRunner on success.
+type DeleteRunnerResponse struct {
+	DeleteRunner DeleteRunnerDeleteRunnerDeleteRunnerPayload `json:"deleteRunner"`
+}
+
+// GetDeleteRunner returns DeleteRunnerResponse.DeleteRunner, and is useful for accessing the field via an interface.
+func (v *DeleteRunnerResponse) GetDeleteRunner() DeleteRunnerDeleteRunnerDeleteRunnerPayload {
+	return v.DeleteRunner
+}
+
+// DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload includes the requested fields of the GraphQL type DeleteServiceAccountPayload.
+type DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload struct {
+	ServiceAccount *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount   `json:"serviceAccount"`
+	Problems       []DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem `json:"problems"`
+}
+
+// GetServiceAccount returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload.ServiceAccount, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload) GetServiceAccount() *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount {
+	return v.ServiceAccount
+}
+
+// GetProblems returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload) GetProblems() []DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem, error) {
+	var retval __premarshalDeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayloadServiceAccount) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+type DeleteServiceAccountInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               string                 `json:"id"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns DeleteServiceAccountInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteServiceAccountInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountInput) GetId() string { return v.Id }
+
+// GetMetadata returns DeleteServiceAccountInput.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// DeleteServiceAccountResponse is returned by DeleteServiceAccount on success.
+type DeleteServiceAccountResponse struct {
+	DeleteServiceAccount DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload `json:"deleteServiceAccount"`
+}
+
+// GetDeleteServiceAccount returns DeleteServiceAccountResponse.DeleteServiceAccount, and is useful for accessing the field via an interface.
+func (v *DeleteServiceAccountResponse) GetDeleteServiceAccount() DeleteServiceAccountDeleteServiceAccountDeleteServiceAccountPayload {
+	return v.DeleteServiceAccount
+}
+
+// DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload includes the requested fields of the GraphQL type DeleteWorkspacePayload.
+type DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload struct {
+	Workspace *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace        `json:"workspace"`
+	Problems  []DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem `json:"problems"`
+}
+
+// GetWorkspace returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload.Workspace, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload) GetWorkspace() *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace {
+	return v.Workspace
+}
+
+// GetProblems returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload) GetProblems() []DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem, error) {
+	var retval __premarshalDeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace includes the requested fields of the GraphQL type Workspace.
+type DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace struct {
+	Id       string `json:"id"`
+	FullPath string `json:"fullPath"`
+}
+
+// GetId returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace) GetId() string { return v.Id }
+
+// GetFullPath returns DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace) GetFullPath() string {
+	return v.FullPath
+}
+
+type DeleteWorkspaceInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               *string                `json:"id"`
+	Force            *bool                  `json:"force"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns DeleteWorkspaceInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteWorkspaceInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceInput) GetId() *string { return v.Id }
+
+// GetForce returns DeleteWorkspaceInput.Force, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceInput) GetForce() *bool { return v.Force }
+
+// GetMetadata returns DeleteWorkspaceInput.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// DeleteWorkspaceResponse is returned by DeleteWorkspace on success.
+type DeleteWorkspaceResponse struct {
+	DeleteWorkspace DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload `json:"deleteWorkspace"`
+}
+
+// GetDeleteWorkspace returns DeleteWorkspaceResponse.DeleteWorkspace, and is useful for accessing the field via an interface.
+func (v *DeleteWorkspaceResponse) GetDeleteWorkspace() DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload {
+	return v.DeleteWorkspace
+}
 
 // DestroyWorkspaceDestroyWorkspaceDestroyWorkspacePayload includes the requested fields of the GraphQL type DestroyWorkspacePayload.
 type DestroyWorkspaceDestroyWorkspaceDestroyWorkspacePayload struct {
@@ -2308,6 +4767,579 @@ func (v *GetConfigurationVersionResponse) __premarshalJSON() (*__premarshalGetCo
 	return &retval, nil
 }
 
+// GetGroupDetailNode includes the requested fields of the GraphQL interface Node.
+//
+// GetGroupDetailNode is implemented by the following types:
+// GetGroupDetailNodeConfigurationVersion
+// GetGroupDetailNodeGroup
+// GetGroupDetailNodeJob
+// GetGroupDetailNodeNamespaceMembership
+// GetGroupDetailNodeNamespaceVariable
+// GetGroupDetailNodeRole
+// GetGroupDetailNodeRun
+// GetGroupDetailNodeRunner
+// GetGroupDetailNodeRunnerSession
+// GetGroupDetailNodeServiceAccount
+// GetGroupDetailNodeStateVersion
+// GetGroupDetailNodeStateVersionOutput
+// GetGroupDetailNodeTeam
+// GetGroupDetailNodeUser
+// GetGroupDetailNodeWorkspace
+type GetGroupDetailNode interface {
+	implementsGraphQLInterfaceGetGroupDetailNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetGroupDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetGroupDetailNode() {}
+func (v *GetGroupDetailNodeGroup) implementsGraphQLInterfaceGetGroupDetailNode()                {}
+func (v *GetGroupDetailNodeJob) implementsGraphQLInterfaceGetGroupDetailNode()                  {}
+func (v *GetGroupDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetGroupDetailNode()  {}
+func (v *GetGroupDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetGroupDetailNode()    {}
+func (v *GetGroupDetailNodeRole) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
+func (v *GetGroupDetailNodeRun) implementsGraphQLInterfaceGetGroupDetailNode()                  {}
+func (v *GetGroupDetailNodeRunner) implementsGraphQLInterfaceGetGroupDetailNode()               {}
+func (v *GetGroupDetailNodeRunnerSession) implementsGraphQLInterfaceGetGroupDetailNode()        {}
+func (v *GetGroupDetailNodeServiceAccount) implementsGraphQLInterfaceGetGroupDetailNode()       {}
+func (v *GetGroupDetailNodeStateVersion) implementsGraphQLInterfaceGetGroupDetailNode()         {}
+func (v *GetGroupDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetGroupDetailNode()   {}
+func (v *GetGroupDetailNodeTeam) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
+func (v *GetGroupDetailNodeUser) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
+func (v *GetGroupDetailNodeWorkspace) implementsGraphQLInterfaceGetGroupDetailNode()            {}
+
+func __unmarshalGetGroupDetailNode(b []byte, v *GetGroupDetailNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetGroupDetailNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetGroupDetailNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetGroupDetailNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetGroupDetailNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetGroupDetailNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetGroupDetailNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetGroupDetailNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetGroupDetailNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetGroupDetailNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetGroupDetailNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetGroupDetailNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetGroupDetailNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetGroupDetailNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetGroupDetailNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetGroupDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetGroupDetailNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetGroupDetailNode(v *GetGroupDetailNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetGroupDetailNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeGroup:
+		typename = "Group"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetGroupDetailNodeGroup
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetGroupDetailNode: "%T"`, v)
+	}
+}
+
+// GetGroupDetailNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetGroupDetailNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeGroup includes the requested fields of the GraphQL type Group.
+type GetGroupDetailNodeGroup struct {
+	Typename         *string `json:"__typename"`
+	GroupDetail      `json:"-"`
+	DescendentGroups GetGroupDetailNodeGroupDescendentGroupsGroupConnection `json:"descendentGroups"`
+	Workspaces       GetGroupDetailNodeGroupWorkspacesWorkspaceConnection   `json:"workspaces"`
+}
+
+// GetTypename returns GetGroupDetailNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetDescendentGroups returns GetGroupDetailNodeGroup.DescendentGroups, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetDescendentGroups() GetGroupDetailNodeGroupDescendentGroupsGroupConnection {
+	return v.DescendentGroups
+}
+
+// GetWorkspaces returns GetGroupDetailNodeGroup.Workspaces, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetWorkspaces() GetGroupDetailNodeGroupWorkspacesWorkspaceConnection {
+	return v.Workspaces
+}
+
+// GetId returns GetGroupDetailNodeGroup.Id, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetId() string { return v.GroupDetail.Id }
+
+// GetMetadata returns GetGroupDetailNodeGroup.Metadata, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetMetadata() GroupDetailMetadataResourceMetadata {
+	return v.GroupDetail.Metadata
+}
+
+// GetName returns GetGroupDetailNodeGroup.Name, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetName() string { return v.GroupDetail.Name }
+
+// GetDescription returns GetGroupDetailNodeGroup.Description, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetDescription() string { return v.GroupDetail.Description }
+
+// GetFullPath returns GetGroupDetailNodeGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetFullPath() string { return v.GroupDetail.FullPath }
+
+// GetCreatedBy returns GetGroupDetailNodeGroup.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetCreatedBy() string { return v.GroupDetail.CreatedBy }
+
+// GetParent returns GetGroupDetailNodeGroup.Parent, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetParent() *GroupDetailParentGroup { return v.GroupDetail.Parent }
+
+// GetRunnerTags returns GetGroupDetailNodeGroup.RunnerTags, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroup) GetRunnerTags() GroupDetailRunnerTagsNamespaceRunnerTags {
+	return v.GroupDetail.RunnerTags
+}
+
+func (v *GetGroupDetailNodeGroup) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetGroupDetailNodeGroup
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetGroupDetailNodeGroup = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.GroupDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetGroupDetailNodeGroup struct {
+	Typename *string `json:"__typename"`
+
+	DescendentGroups GetGroupDetailNodeGroupDescendentGroupsGroupConnection `json:"descendentGroups"`
+
+	Workspaces GetGroupDetailNodeGroupWorkspacesWorkspaceConnection `json:"workspaces"`
+
+	Id string `json:"id"`
+
+	Metadata GroupDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Parent *GroupDetailParentGroup `json:"parent"`
+
+	RunnerTags GroupDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+}
+
+func (v *GetGroupDetailNodeGroup) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetGroupDetailNodeGroup) __premarshalJSON() (*__premarshalGetGroupDetailNodeGroup, error) {
+	var retval __premarshalGetGroupDetailNodeGroup
+
+	retval.Typename = v.Typename
+	retval.DescendentGroups = v.DescendentGroups
+	retval.Workspaces = v.Workspaces
+	retval.Id = v.GroupDetail.Id
+	retval.Metadata = v.GroupDetail.Metadata
+	retval.Name = v.GroupDetail.Name
+	retval.Description = v.GroupDetail.Description
+	retval.FullPath = v.GroupDetail.FullPath
+	retval.CreatedBy = v.GroupDetail.CreatedBy
+	retval.Parent = v.GroupDetail.Parent
+	retval.RunnerTags = v.GroupDetail.RunnerTags
+	return &retval, nil
+}
+
+// GetGroupDetailNodeGroupDescendentGroupsGroupConnection includes the requested fields of the GraphQL type GroupConnection.
+type GetGroupDetailNodeGroupDescendentGroupsGroupConnection struct {
+	TotalCount int `json:"totalCount"`
+}
+
+// GetTotalCount returns GetGroupDetailNodeGroupDescendentGroupsGroupConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroupDescendentGroupsGroupConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetGroupDetailNodeGroupWorkspacesWorkspaceConnection includes the requested fields of the GraphQL type WorkspaceConnection.
+type GetGroupDetailNodeGroupWorkspacesWorkspaceConnection struct {
+	TotalCount int `json:"totalCount"`
+}
+
+// GetTotalCount returns GetGroupDetailNodeGroupWorkspacesWorkspaceConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeGroupWorkspacesWorkspaceConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetGroupDetailNodeJob includes the requested fields of the GraphQL type Job.
+type GetGroupDetailNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeJob) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetGroupDetailNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetGroupDetailNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeRole includes the requested fields of the GraphQL type Role.
+type GetGroupDetailNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeRole) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeRun includes the requested fields of the GraphQL type Run.
+type GetGroupDetailNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeRun) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetGroupDetailNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetGroupDetailNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetGroupDetailNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetGroupDetailNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetGroupDetailNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeTeam includes the requested fields of the GraphQL type Team.
+type GetGroupDetailNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeUser includes the requested fields of the GraphQL type User.
+type GetGroupDetailNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeUser) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetGroupDetailNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailResponse is returned by GetGroupDetail on success.
+type GetGroupDetailResponse struct {
+	Node *GetGroupDetailNode `json:"-"`
+}
+
+// GetNode returns GetGroupDetailResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailResponse) GetNode() *GetGroupDetailNode { return v.Node }
+
+func (v *GetGroupDetailResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetGroupDetailResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetGroupDetailResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetGroupDetailNode)
+			err = __unmarshalGetGroupDetailNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetGroupDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetGroupDetailResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetGroupDetailResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetGroupDetailResponse) __premarshalJSON() (*__premarshalGetGroupDetailResponse, error) {
+	var retval __premarshalGetGroupDetailResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetGroupDetailNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetGroupDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
 // GetJobLogsNode includes the requested fields of the GraphQL interface Node.
 //
 // GetJobLogsNode is implemented by the following types:
@@ -3307,6 +6339,1693 @@ func (v *GetJobResponse) __premarshalJSON() (*__premarshalGetJobResponse, error)
 			if err != nil {
 				return nil, fmt.Errorf(
 					"unable to marshal GetJobResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetMembershipNode includes the requested fields of the GraphQL interface Node.
+//
+// GetMembershipNode is implemented by the following types:
+// GetMembershipNodeConfigurationVersion
+// GetMembershipNodeGroup
+// GetMembershipNodeJob
+// GetMembershipNodeNamespaceMembership
+// GetMembershipNodeNamespaceVariable
+// GetMembershipNodeRole
+// GetMembershipNodeRun
+// GetMembershipNodeRunner
+// GetMembershipNodeRunnerSession
+// GetMembershipNodeServiceAccount
+// GetMembershipNodeStateVersion
+// GetMembershipNodeStateVersionOutput
+// GetMembershipNodeTeam
+// GetMembershipNodeUser
+// GetMembershipNodeWorkspace
+type GetMembershipNode interface {
+	implementsGraphQLInterfaceGetMembershipNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetMembershipNodeConfigurationVersion) implementsGraphQLInterfaceGetMembershipNode() {}
+func (v *GetMembershipNodeGroup) implementsGraphQLInterfaceGetMembershipNode()                {}
+func (v *GetMembershipNodeJob) implementsGraphQLInterfaceGetMembershipNode()                  {}
+func (v *GetMembershipNodeNamespaceMembership) implementsGraphQLInterfaceGetMembershipNode()  {}
+func (v *GetMembershipNodeNamespaceVariable) implementsGraphQLInterfaceGetMembershipNode()    {}
+func (v *GetMembershipNodeRole) implementsGraphQLInterfaceGetMembershipNode()                 {}
+func (v *GetMembershipNodeRun) implementsGraphQLInterfaceGetMembershipNode()                  {}
+func (v *GetMembershipNodeRunner) implementsGraphQLInterfaceGetMembershipNode()               {}
+func (v *GetMembershipNodeRunnerSession) implementsGraphQLInterfaceGetMembershipNode()        {}
+func (v *GetMembershipNodeServiceAccount) implementsGraphQLInterfaceGetMembershipNode()       {}
+func (v *GetMembershipNodeStateVersion) implementsGraphQLInterfaceGetMembershipNode()         {}
+func (v *GetMembershipNodeStateVersionOutput) implementsGraphQLInterfaceGetMembershipNode()   {}
+func (v *GetMembershipNodeTeam) implementsGraphQLInterfaceGetMembershipNode()                 {}
+func (v *GetMembershipNodeUser) implementsGraphQLInterfaceGetMembershipNode()                 {}
+func (v *GetMembershipNodeWorkspace) implementsGraphQLInterfaceGetMembershipNode()            {}
+
+func __unmarshalGetMembershipNode(b []byte, v *GetMembershipNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetMembershipNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetMembershipNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetMembershipNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetMembershipNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetMembershipNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetMembershipNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetMembershipNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetMembershipNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetMembershipNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetMembershipNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetMembershipNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetMembershipNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetMembershipNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetMembershipNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetMembershipNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetMembershipNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetMembershipNode(v *GetMembershipNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetMembershipNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetMembershipNodeNamespaceMembership
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetMembershipNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetMembershipNode: "%T"`, v)
+	}
+}
+
+// GetMembershipNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetMembershipNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeGroup includes the requested fields of the GraphQL type Group.
+type GetMembershipNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeJob includes the requested fields of the GraphQL type Job.
+type GetMembershipNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeJob) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetMembershipNodeNamespaceMembership struct {
+	Typename         *string `json:"__typename"`
+	MembershipDetail `json:"-"`
+}
+
+// GetTypename returns GetMembershipNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns GetMembershipNodeNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceMembership) GetId() string { return v.MembershipDetail.Id }
+
+// GetMetadata returns GetMembershipNodeNamespaceMembership.Metadata, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceMembership) GetMetadata() MembershipDetailMetadataResourceMetadata {
+	return v.MembershipDetail.Metadata
+}
+
+// GetMember returns GetMembershipNodeNamespaceMembership.Member, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceMembership) GetMember() *MembershipDetailMember {
+	return v.MembershipDetail.Member
+}
+
+// GetNamespace returns GetMembershipNodeNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceMembership) GetNamespace() *MembershipDetailNamespace {
+	return v.MembershipDetail.Namespace
+}
+
+// GetRole returns GetMembershipNodeNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceMembership) GetRole() MembershipDetailRole {
+	return v.MembershipDetail.Role
+}
+
+func (v *GetMembershipNodeNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetMembershipNodeNamespaceMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetMembershipNodeNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.MembershipDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetMembershipNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *GetMembershipNodeNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetMembershipNodeNamespaceMembership) __premarshalJSON() (*__premarshalGetMembershipNodeNamespaceMembership, error) {
+	var retval __premarshalGetMembershipNodeNamespaceMembership
+
+	retval.Typename = v.Typename
+	retval.Id = v.MembershipDetail.Id
+	retval.Metadata = v.MembershipDetail.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.MembershipDetail.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetMembershipNodeNamespaceMembership.MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.MembershipDetail.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetMembershipNodeNamespaceMembership.MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.MembershipDetail.Role
+	return &retval, nil
+}
+
+// GetMembershipNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetMembershipNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeRole includes the requested fields of the GraphQL type Role.
+type GetMembershipNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeRole) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeRun includes the requested fields of the GraphQL type Run.
+type GetMembershipNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeRun) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetMembershipNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetMembershipNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetMembershipNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetMembershipNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetMembershipNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeTeam includes the requested fields of the GraphQL type Team.
+type GetMembershipNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeUser includes the requested fields of the GraphQL type User.
+type GetMembershipNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeUser) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetMembershipNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetMembershipResponse is returned by GetMembership on success.
+type GetMembershipResponse struct {
+	Node *GetMembershipNode `json:"-"`
+}
+
+// GetNode returns GetMembershipResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetMembershipResponse) GetNode() *GetMembershipNode { return v.Node }
+
+func (v *GetMembershipResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetMembershipResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetMembershipResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetMembershipNode)
+			err = __unmarshalGetMembershipNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetMembershipResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetMembershipResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetMembershipResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetMembershipResponse) __premarshalJSON() (*__premarshalGetMembershipResponse, error) {
+	var retval __premarshalGetMembershipResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetMembershipNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetMembershipResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetNamespaceMembershipsNode includes the requested fields of the GraphQL interface Node.
+//
+// GetNamespaceMembershipsNode is implemented by the following types:
+// GetNamespaceMembershipsNodeConfigurationVersion
+// GetNamespaceMembershipsNodeGroup
+// GetNamespaceMembershipsNodeJob
+// GetNamespaceMembershipsNodeNamespaceMembership
+// GetNamespaceMembershipsNodeNamespaceVariable
+// GetNamespaceMembershipsNodeRole
+// GetNamespaceMembershipsNodeRun
+// GetNamespaceMembershipsNodeRunner
+// GetNamespaceMembershipsNodeRunnerSession
+// GetNamespaceMembershipsNodeServiceAccount
+// GetNamespaceMembershipsNodeStateVersion
+// GetNamespaceMembershipsNodeStateVersionOutput
+// GetNamespaceMembershipsNodeTeam
+// GetNamespaceMembershipsNodeUser
+// GetNamespaceMembershipsNodeWorkspace
+type GetNamespaceMembershipsNode interface {
+	implementsGraphQLInterfaceGetNamespaceMembershipsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetNamespaceMembershipsNodeConfigurationVersion) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeGroup) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {}
+func (v *GetNamespaceMembershipsNodeJob) implementsGraphQLInterfaceGetNamespaceMembershipsNode()   {}
+func (v *GetNamespaceMembershipsNodeNamespaceMembership) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeNamespaceVariable) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeRole) implementsGraphQLInterfaceGetNamespaceMembershipsNode()   {}
+func (v *GetNamespaceMembershipsNodeRun) implementsGraphQLInterfaceGetNamespaceMembershipsNode()    {}
+func (v *GetNamespaceMembershipsNodeRunner) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {}
+func (v *GetNamespaceMembershipsNodeRunnerSession) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeServiceAccount) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeStateVersion) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeStateVersionOutput) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeTeam) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {}
+func (v *GetNamespaceMembershipsNodeUser) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {}
+func (v *GetNamespaceMembershipsNodeWorkspace) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+
+func __unmarshalGetNamespaceMembershipsNode(b []byte, v *GetNamespaceMembershipsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetNamespaceMembershipsNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetNamespaceMembershipsNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetNamespaceMembershipsNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetNamespaceMembershipsNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetNamespaceMembershipsNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetNamespaceMembershipsNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetNamespaceMembershipsNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetNamespaceMembershipsNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetNamespaceMembershipsNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetNamespaceMembershipsNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetNamespaceMembershipsNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetNamespaceMembershipsNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetNamespaceMembershipsNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetNamespaceMembershipsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetNamespaceMembershipsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetNamespaceMembershipsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetNamespaceMembershipsNode(v *GetNamespaceMembershipsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetNamespaceMembershipsNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetNamespaceMembershipsNode: "%T"`, v)
+	}
+}
+
+// GetNamespaceMembershipsNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetNamespaceMembershipsNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeGroup includes the requested fields of the GraphQL type Group.
+type GetNamespaceMembershipsNodeGroup struct {
+	Typename    *string                                                          `json:"__typename"`
+	Id          string                                                           `json:"id"`
+	FullPath    string                                                           `json:"fullPath"`
+	Memberships []GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership `json:"memberships"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetId returns GetNamespaceMembershipsNodeGroup.Id, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroup) GetId() string { return v.Id }
+
+// GetFullPath returns GetNamespaceMembershipsNodeGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroup) GetFullPath() string { return v.FullPath }
+
+// GetMemberships returns GetNamespaceMembershipsNodeGroup.Memberships, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroup) GetMemberships() []GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership {
+	return v.Memberships
+}
+
+// GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership struct {
+	MembershipDetail `json:"-"`
+}
+
+// GetId returns GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) GetId() string {
+	return v.MembershipDetail.Id
+}
+
+// GetMetadata returns GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.Metadata, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) GetMetadata() MembershipDetailMetadataResourceMetadata {
+	return v.MembershipDetail.Metadata
+}
+
+// GetMember returns GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.Member, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) GetMember() *MembershipDetailMember {
+	return v.MembershipDetail.Member
+}
+
+// GetNamespace returns GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) GetNamespace() *MembershipDetailNamespace {
+	return v.MembershipDetail.Namespace
+}
+
+// GetRole returns GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) GetRole() MembershipDetailRole {
+	return v.MembershipDetail.Role
+}
+
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.MembershipDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership struct {
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership) __premarshalJSON() (*__premarshalGetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership, error) {
+	var retval __premarshalGetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership
+
+	retval.Id = v.MembershipDetail.Id
+	retval.Metadata = v.MembershipDetail.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.MembershipDetail.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.MembershipDetail.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetNamespaceMembershipsNodeGroupMembershipsNamespaceMembership.MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.MembershipDetail.Role
+	return &retval, nil
+}
+
+// GetNamespaceMembershipsNodeJob includes the requested fields of the GraphQL type Job.
+type GetNamespaceMembershipsNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeJob) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetNamespaceMembershipsNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetNamespaceMembershipsNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeRole includes the requested fields of the GraphQL type Role.
+type GetNamespaceMembershipsNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeRole) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeRun includes the requested fields of the GraphQL type Run.
+type GetNamespaceMembershipsNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeRun) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetNamespaceMembershipsNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetNamespaceMembershipsNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetNamespaceMembershipsNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetNamespaceMembershipsNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetNamespaceMembershipsNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeTeam includes the requested fields of the GraphQL type Team.
+type GetNamespaceMembershipsNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeUser includes the requested fields of the GraphQL type User.
+type GetNamespaceMembershipsNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeUser) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetNamespaceMembershipsNodeWorkspace struct {
+	Typename    *string                                                              `json:"__typename"`
+	Id          string                                                               `json:"id"`
+	FullPath    string                                                               `json:"fullPath"`
+	Memberships []GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership `json:"memberships"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetId returns GetNamespaceMembershipsNodeWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspace) GetId() string { return v.Id }
+
+// GetFullPath returns GetNamespaceMembershipsNodeWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspace) GetFullPath() string { return v.FullPath }
+
+// GetMemberships returns GetNamespaceMembershipsNodeWorkspace.Memberships, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspace) GetMemberships() []GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership {
+	return v.Memberships
+}
+
+// GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership struct {
+	MembershipDetail `json:"-"`
+}
+
+// GetId returns GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) GetId() string {
+	return v.MembershipDetail.Id
+}
+
+// GetMetadata returns GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.Metadata, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) GetMetadata() MembershipDetailMetadataResourceMetadata {
+	return v.MembershipDetail.Metadata
+}
+
+// GetMember returns GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.Member, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) GetMember() *MembershipDetailMember {
+	return v.MembershipDetail.Member
+}
+
+// GetNamespace returns GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) GetNamespace() *MembershipDetailNamespace {
+	return v.MembershipDetail.Namespace
+}
+
+// GetRole returns GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) GetRole() MembershipDetailRole {
+	return v.MembershipDetail.Role
+}
+
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.MembershipDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership struct {
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) __premarshalJSON() (*__premarshalGetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership, error) {
+	var retval __premarshalGetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership
+
+	retval.Id = v.MembershipDetail.Id
+	retval.Metadata = v.MembershipDetail.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.MembershipDetail.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.MembershipDetail.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership.MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.MembershipDetail.Role
+	return &retval, nil
+}
+
+// GetNamespaceMembershipsResponse is returned by GetNamespaceMemberships on success.
+type GetNamespaceMembershipsResponse struct {
+	Node *GetNamespaceMembershipsNode `json:"-"`
+}
+
+// GetNode returns GetNamespaceMembershipsResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsResponse) GetNode() *GetNamespaceMembershipsNode { return v.Node }
+
+func (v *GetNamespaceMembershipsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetNamespaceMembershipsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetNamespaceMembershipsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetNamespaceMembershipsNode)
+			err = __unmarshalGetNamespaceMembershipsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetNamespaceMembershipsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetNamespaceMembershipsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetNamespaceMembershipsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetNamespaceMembershipsResponse) __premarshalJSON() (*__premarshalGetNamespaceMembershipsResponse, error) {
+	var retval __premarshalGetNamespaceMembershipsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetNamespaceMembershipsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetNamespaceMembershipsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetPrincipalNameNode includes the requested fields of the GraphQL interface Node.
+//
+// GetPrincipalNameNode is implemented by the following types:
+// GetPrincipalNameNodeConfigurationVersion
+// GetPrincipalNameNodeGroup
+// GetPrincipalNameNodeJob
+// GetPrincipalNameNodeNamespaceMembership
+// GetPrincipalNameNodeNamespaceVariable
+// GetPrincipalNameNodeRole
+// GetPrincipalNameNodeRun
+// GetPrincipalNameNodeRunner
+// GetPrincipalNameNodeRunnerSession
+// GetPrincipalNameNodeServiceAccount
+// GetPrincipalNameNodeStateVersion
+// GetPrincipalNameNodeStateVersionOutput
+// GetPrincipalNameNodeTeam
+// GetPrincipalNameNodeUser
+// GetPrincipalNameNodeWorkspace
+type GetPrincipalNameNode interface {
+	implementsGraphQLInterfaceGetPrincipalNameNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetPrincipalNameNodeConfigurationVersion) implementsGraphQLInterfaceGetPrincipalNameNode() {}
+func (v *GetPrincipalNameNodeGroup) implementsGraphQLInterfaceGetPrincipalNameNode()                {}
+func (v *GetPrincipalNameNodeJob) implementsGraphQLInterfaceGetPrincipalNameNode()                  {}
+func (v *GetPrincipalNameNodeNamespaceMembership) implementsGraphQLInterfaceGetPrincipalNameNode()  {}
+func (v *GetPrincipalNameNodeNamespaceVariable) implementsGraphQLInterfaceGetPrincipalNameNode()    {}
+func (v *GetPrincipalNameNodeRole) implementsGraphQLInterfaceGetPrincipalNameNode()                 {}
+func (v *GetPrincipalNameNodeRun) implementsGraphQLInterfaceGetPrincipalNameNode()                  {}
+func (v *GetPrincipalNameNodeRunner) implementsGraphQLInterfaceGetPrincipalNameNode()               {}
+func (v *GetPrincipalNameNodeRunnerSession) implementsGraphQLInterfaceGetPrincipalNameNode()        {}
+func (v *GetPrincipalNameNodeServiceAccount) implementsGraphQLInterfaceGetPrincipalNameNode()       {}
+func (v *GetPrincipalNameNodeStateVersion) implementsGraphQLInterfaceGetPrincipalNameNode()         {}
+func (v *GetPrincipalNameNodeStateVersionOutput) implementsGraphQLInterfaceGetPrincipalNameNode()   {}
+func (v *GetPrincipalNameNodeTeam) implementsGraphQLInterfaceGetPrincipalNameNode()                 {}
+func (v *GetPrincipalNameNodeUser) implementsGraphQLInterfaceGetPrincipalNameNode()                 {}
+func (v *GetPrincipalNameNodeWorkspace) implementsGraphQLInterfaceGetPrincipalNameNode()            {}
+
+func __unmarshalGetPrincipalNameNode(b []byte, v *GetPrincipalNameNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetPrincipalNameNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetPrincipalNameNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetPrincipalNameNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetPrincipalNameNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetPrincipalNameNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetPrincipalNameNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetPrincipalNameNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetPrincipalNameNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetPrincipalNameNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetPrincipalNameNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetPrincipalNameNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetPrincipalNameNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetPrincipalNameNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetPrincipalNameNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetPrincipalNameNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetPrincipalNameNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetPrincipalNameNode(v *GetPrincipalNameNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetPrincipalNameNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetPrincipalNameNode: "%T"`, v)
+	}
+}
+
+// GetPrincipalNameNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetPrincipalNameNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeGroup includes the requested fields of the GraphQL type Group.
+type GetPrincipalNameNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeJob includes the requested fields of the GraphQL type Job.
+type GetPrincipalNameNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeJob) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetPrincipalNameNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetPrincipalNameNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeRole includes the requested fields of the GraphQL type Role.
+type GetPrincipalNameNodeRole struct {
+	Typename *string `json:"__typename"`
+	Name     string  `json:"name"`
+}
+
+// GetTypename returns GetPrincipalNameNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeRole) GetTypename() *string { return v.Typename }
+
+// GetName returns GetPrincipalNameNodeRole.Name, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeRole) GetName() string { return v.Name }
+
+// GetPrincipalNameNodeRun includes the requested fields of the GraphQL type Run.
+type GetPrincipalNameNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeRun) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetPrincipalNameNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetPrincipalNameNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetPrincipalNameNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetPrincipalNameNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetPrincipalNameNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeTeam includes the requested fields of the GraphQL type Team.
+type GetPrincipalNameNodeTeam struct {
+	Typename *string `json:"__typename"`
+	Name     string  `json:"name"`
+}
+
+// GetTypename returns GetPrincipalNameNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetName returns GetPrincipalNameNodeTeam.Name, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeTeam) GetName() string { return v.Name }
+
+// GetPrincipalNameNodeUser includes the requested fields of the GraphQL type User.
+type GetPrincipalNameNodeUser struct {
+	Typename *string `json:"__typename"`
+	Username string  `json:"username"`
+}
+
+// GetTypename returns GetPrincipalNameNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeUser) GetTypename() *string { return v.Typename }
+
+// GetUsername returns GetPrincipalNameNodeUser.Username, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeUser) GetUsername() string { return v.Username }
+
+// GetPrincipalNameNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetPrincipalNameNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameResponse is returned by GetPrincipalName on success.
+type GetPrincipalNameResponse struct {
+	Node *GetPrincipalNameNode `json:"-"`
+}
+
+// GetNode returns GetPrincipalNameResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameResponse) GetNode() *GetPrincipalNameNode { return v.Node }
+
+func (v *GetPrincipalNameResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetPrincipalNameResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetPrincipalNameResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetPrincipalNameNode)
+			err = __unmarshalGetPrincipalNameNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetPrincipalNameResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetPrincipalNameResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetPrincipalNameResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetPrincipalNameResponse) __premarshalJSON() (*__premarshalGetPrincipalNameResponse, error) {
+	var retval __premarshalGetPrincipalNameResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetPrincipalNameNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetPrincipalNameResponse.Node: %w", err)
 			}
 		}
 	}
@@ -4875,6 +9594,3186 @@ func (v *GetRunVariablesResponse) __premarshalJSON() (*__premarshalGetRunVariabl
 	return &retval, nil
 }
 
+// GetRunnerAssignmentResponse is returned by GetRunnerAssignment on success.
+type GetRunnerAssignmentResponse struct {
+	Runner         *GetRunnerAssignmentRunnerNode         `json:"-"`
+	ServiceAccount *GetRunnerAssignmentServiceAccountNode `json:"-"`
+}
+
+// GetRunner returns GetRunnerAssignmentResponse.Runner, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentResponse) GetRunner() *GetRunnerAssignmentRunnerNode { return v.Runner }
+
+// GetServiceAccount returns GetRunnerAssignmentResponse.ServiceAccount, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentResponse) GetServiceAccount() *GetRunnerAssignmentServiceAccountNode {
+	return v.ServiceAccount
+}
+
+func (v *GetRunnerAssignmentResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetRunnerAssignmentResponse
+		Runner         json.RawMessage `json:"runner"`
+		ServiceAccount json.RawMessage `json:"serviceAccount"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetRunnerAssignmentResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Runner
+		src := firstPass.Runner
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetRunnerAssignmentRunnerNode)
+			err = __unmarshalGetRunnerAssignmentRunnerNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetRunnerAssignmentResponse.Runner: %w", err)
+			}
+		}
+	}
+
+	{
+		dst := &v.ServiceAccount
+		src := firstPass.ServiceAccount
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetRunnerAssignmentServiceAccountNode)
+			err = __unmarshalGetRunnerAssignmentServiceAccountNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetRunnerAssignmentResponse.ServiceAccount: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetRunnerAssignmentResponse struct {
+	Runner json.RawMessage `json:"runner"`
+
+	ServiceAccount json.RawMessage `json:"serviceAccount"`
+}
+
+func (v *GetRunnerAssignmentResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetRunnerAssignmentResponse) __premarshalJSON() (*__premarshalGetRunnerAssignmentResponse, error) {
+	var retval __premarshalGetRunnerAssignmentResponse
+
+	{
+
+		dst := &retval.Runner
+		src := v.Runner
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetRunnerAssignmentRunnerNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetRunnerAssignmentResponse.Runner: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.ServiceAccount
+		src := v.ServiceAccount
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetRunnerAssignmentServiceAccountNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetRunnerAssignmentResponse.ServiceAccount: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetRunnerAssignmentRunner includes the requested fields of the GraphQL type Runner.
+type GetRunnerAssignmentRunner struct {
+	Typename                *string                                                                  `json:"__typename"`
+	Id                      string                                                                   `json:"id"`
+	ResourcePath            string                                                                   `json:"resourcePath"`
+	GroupPath               string                                                                   `json:"groupPath"`
+	Type                    RunnerType                                                               `json:"type"`
+	AssignedServiceAccounts GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection `json:"assignedServiceAccounts"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunner) GetTypename() *string { return v.Typename }
+
+// GetId returns GetRunnerAssignmentRunner.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunner) GetId() string { return v.Id }
+
+// GetResourcePath returns GetRunnerAssignmentRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunner) GetResourcePath() string { return v.ResourcePath }
+
+// GetGroupPath returns GetRunnerAssignmentRunner.GroupPath, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunner) GetGroupPath() string { return v.GroupPath }
+
+// GetType returns GetRunnerAssignmentRunner.Type, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunner) GetType() RunnerType { return v.Type }
+
+// GetAssignedServiceAccounts returns GetRunnerAssignmentRunner.AssignedServiceAccounts, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunner) GetAssignedServiceAccounts() GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection {
+	return v.AssignedServiceAccounts
+}
+
+// GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection includes the requested fields of the GraphQL type ServiceAccountConnection.
+type GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection struct {
+	PageInfo GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo                   `json:"pageInfo"`
+	Edges    []*GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge `json:"edges"`
+}
+
+// GetPageInfo returns GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection) GetPageInfo() GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnection) GetEdges() []*GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge {
+	return v.Edges
+}
+
+// GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge includes the requested fields of the GraphQL type ServiceAccountEdge.
+type GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge struct {
+	Node *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount `json:"node"`
+}
+
+// GetNode returns GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge) GetNode() *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount {
+	return v.Node
+}
+
+// GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount struct {
+	Id string `json:"id"`
+}
+
+// GetId returns GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetId() string {
+	return v.Id
+}
+
+// GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// GetRunnerAssignmentRunnerConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetRunnerAssignmentRunnerConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerGroup includes the requested fields of the GraphQL type Group.
+type GetRunnerAssignmentRunnerGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerGroup) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerJob includes the requested fields of the GraphQL type Job.
+type GetRunnerAssignmentRunnerJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerJob) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetRunnerAssignmentRunnerNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetRunnerAssignmentRunnerNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerNode includes the requested fields of the GraphQL interface Node.
+//
+// GetRunnerAssignmentRunnerNode is implemented by the following types:
+// GetRunnerAssignmentRunnerConfigurationVersion
+// GetRunnerAssignmentRunnerGroup
+// GetRunnerAssignmentRunnerJob
+// GetRunnerAssignmentRunnerNamespaceMembership
+// GetRunnerAssignmentRunnerNamespaceVariable
+// GetRunnerAssignmentRunnerRole
+// GetRunnerAssignmentRunnerRun
+// GetRunnerAssignmentRunner
+// GetRunnerAssignmentRunnerRunnerSession
+// GetRunnerAssignmentRunnerServiceAccount
+// GetRunnerAssignmentRunnerStateVersion
+// GetRunnerAssignmentRunnerStateVersionOutput
+// GetRunnerAssignmentRunnerTeam
+// GetRunnerAssignmentRunnerUser
+// GetRunnerAssignmentRunnerWorkspace
+type GetRunnerAssignmentRunnerNode interface {
+	implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetRunnerAssignmentRunnerConfigurationVersion) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerGroup) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {}
+func (v *GetRunnerAssignmentRunnerJob) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode()   {}
+func (v *GetRunnerAssignmentRunnerNamespaceMembership) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerNamespaceVariable) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerRole) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {}
+func (v *GetRunnerAssignmentRunnerRun) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode()  {}
+func (v *GetRunnerAssignmentRunner) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode()     {}
+func (v *GetRunnerAssignmentRunnerRunnerSession) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerServiceAccount) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerStateVersion) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerStateVersionOutput) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerTeam) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {}
+func (v *GetRunnerAssignmentRunnerUser) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {}
+func (v *GetRunnerAssignmentRunnerWorkspace) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+
+func __unmarshalGetRunnerAssignmentRunnerNode(b []byte, v *GetRunnerAssignmentRunnerNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetRunnerAssignmentRunnerConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetRunnerAssignmentRunnerGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetRunnerAssignmentRunnerJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetRunnerAssignmentRunnerNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetRunnerAssignmentRunnerNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetRunnerAssignmentRunnerRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetRunnerAssignmentRunnerRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetRunnerAssignmentRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetRunnerAssignmentRunnerRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetRunnerAssignmentRunnerServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetRunnerAssignmentRunnerStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetRunnerAssignmentRunnerStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetRunnerAssignmentRunnerTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetRunnerAssignmentRunnerUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetRunnerAssignmentRunnerWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetRunnerAssignmentRunnerNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetRunnerAssignmentRunnerNode(v *GetRunnerAssignmentRunnerNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetRunnerAssignmentRunnerConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetRunnerAssignmentRunnerNode: "%T"`, v)
+	}
+}
+
+// GetRunnerAssignmentRunnerRole includes the requested fields of the GraphQL type Role.
+type GetRunnerAssignmentRunnerRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerRole) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerRun includes the requested fields of the GraphQL type Run.
+type GetRunnerAssignmentRunnerRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerRun) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetRunnerAssignmentRunnerRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetRunnerAssignmentRunnerServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetRunnerAssignmentRunnerStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerStateVersion) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetRunnerAssignmentRunnerStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerTeam includes the requested fields of the GraphQL type Team.
+type GetRunnerAssignmentRunnerTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerTeam) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerUser includes the requested fields of the GraphQL type User.
+type GetRunnerAssignmentRunnerUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerUser) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetRunnerAssignmentRunnerWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetRunnerAssignmentServiceAccount struct {
+	Typename     *string `json:"__typename"`
+	Id           string  `json:"id"`
+	ResourcePath string  `json:"resourcePath"`
+	GroupPath    string  `json:"groupPath"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetId returns GetRunnerAssignmentServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccount) GetId() string { return v.Id }
+
+// GetResourcePath returns GetRunnerAssignmentServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccount) GetResourcePath() string { return v.ResourcePath }
+
+// GetGroupPath returns GetRunnerAssignmentServiceAccount.GroupPath, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccount) GetGroupPath() string { return v.GroupPath }
+
+// GetRunnerAssignmentServiceAccountConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetRunnerAssignmentServiceAccountConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountConfigurationVersion) GetTypename() *string {
+	return v.Typename
+}
+
+// GetRunnerAssignmentServiceAccountGroup includes the requested fields of the GraphQL type Group.
+type GetRunnerAssignmentServiceAccountGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountGroup) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountJob includes the requested fields of the GraphQL type Job.
+type GetRunnerAssignmentServiceAccountJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountJob) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetRunnerAssignmentServiceAccountNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountNamespaceMembership) GetTypename() *string {
+	return v.Typename
+}
+
+// GetRunnerAssignmentServiceAccountNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetRunnerAssignmentServiceAccountNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountNode includes the requested fields of the GraphQL interface Node.
+//
+// GetRunnerAssignmentServiceAccountNode is implemented by the following types:
+// GetRunnerAssignmentServiceAccountConfigurationVersion
+// GetRunnerAssignmentServiceAccountGroup
+// GetRunnerAssignmentServiceAccountJob
+// GetRunnerAssignmentServiceAccountNamespaceMembership
+// GetRunnerAssignmentServiceAccountNamespaceVariable
+// GetRunnerAssignmentServiceAccountRole
+// GetRunnerAssignmentServiceAccountRun
+// GetRunnerAssignmentServiceAccountRunner
+// GetRunnerAssignmentServiceAccountRunnerSession
+// GetRunnerAssignmentServiceAccount
+// GetRunnerAssignmentServiceAccountStateVersion
+// GetRunnerAssignmentServiceAccountStateVersionOutput
+// GetRunnerAssignmentServiceAccountTeam
+// GetRunnerAssignmentServiceAccountUser
+// GetRunnerAssignmentServiceAccountWorkspace
+type GetRunnerAssignmentServiceAccountNode interface {
+	implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetRunnerAssignmentServiceAccountConfigurationVersion) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountGroup) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountJob) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountNamespaceMembership) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountNamespaceVariable) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountRole) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountRun) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountRunner) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountRunnerSession) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccount) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountStateVersion) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountStateVersionOutput) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountTeam) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountUser) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountWorkspace) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+
+func __unmarshalGetRunnerAssignmentServiceAccountNode(b []byte, v *GetRunnerAssignmentServiceAccountNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetRunnerAssignmentServiceAccountConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetRunnerAssignmentServiceAccountGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetRunnerAssignmentServiceAccountJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetRunnerAssignmentServiceAccountNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetRunnerAssignmentServiceAccountNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetRunnerAssignmentServiceAccountRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetRunnerAssignmentServiceAccountRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetRunnerAssignmentServiceAccountRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetRunnerAssignmentServiceAccountRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetRunnerAssignmentServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetRunnerAssignmentServiceAccountStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetRunnerAssignmentServiceAccountStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetRunnerAssignmentServiceAccountTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetRunnerAssignmentServiceAccountUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetRunnerAssignmentServiceAccountWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetRunnerAssignmentServiceAccountNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetRunnerAssignmentServiceAccountNode(v *GetRunnerAssignmentServiceAccountNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetRunnerAssignmentServiceAccountConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetRunnerAssignmentServiceAccountNode: "%T"`, v)
+	}
+}
+
+// GetRunnerAssignmentServiceAccountRole includes the requested fields of the GraphQL type Role.
+type GetRunnerAssignmentServiceAccountRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountRole) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountRun includes the requested fields of the GraphQL type Run.
+type GetRunnerAssignmentServiceAccountRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountRun) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountRunner includes the requested fields of the GraphQL type Runner.
+type GetRunnerAssignmentServiceAccountRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountRunner) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetRunnerAssignmentServiceAccountRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetRunnerAssignmentServiceAccountStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountStateVersion) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetRunnerAssignmentServiceAccountStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountStateVersionOutput) GetTypename() *string {
+	return v.Typename
+}
+
+// GetRunnerAssignmentServiceAccountTeam includes the requested fields of the GraphQL type Team.
+type GetRunnerAssignmentServiceAccountTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountTeam) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountUser includes the requested fields of the GraphQL type User.
+type GetRunnerAssignmentServiceAccountUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountUser) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetRunnerAssignmentServiceAccountWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNode includes the requested fields of the GraphQL interface Node.
+//
+// GetRunnerDetailNode is implemented by the following types:
+// GetRunnerDetailNodeConfigurationVersion
+// GetRunnerDetailNodeGroup
+// GetRunnerDetailNodeJob
+// GetRunnerDetailNodeNamespaceMembership
+// GetRunnerDetailNodeNamespaceVariable
+// GetRunnerDetailNodeRole
+// GetRunnerDetailNodeRun
+// GetRunnerDetailNodeRunner
+// GetRunnerDetailNodeRunnerSession
+// GetRunnerDetailNodeServiceAccount
+// GetRunnerDetailNodeStateVersion
+// GetRunnerDetailNodeStateVersionOutput
+// GetRunnerDetailNodeTeam
+// GetRunnerDetailNodeUser
+// GetRunnerDetailNodeWorkspace
+type GetRunnerDetailNode interface {
+	implementsGraphQLInterfaceGetRunnerDetailNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetRunnerDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetRunnerDetailNode() {}
+func (v *GetRunnerDetailNodeGroup) implementsGraphQLInterfaceGetRunnerDetailNode()                {}
+func (v *GetRunnerDetailNodeJob) implementsGraphQLInterfaceGetRunnerDetailNode()                  {}
+func (v *GetRunnerDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetRunnerDetailNode()  {}
+func (v *GetRunnerDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetRunnerDetailNode()    {}
+func (v *GetRunnerDetailNodeRole) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
+func (v *GetRunnerDetailNodeRun) implementsGraphQLInterfaceGetRunnerDetailNode()                  {}
+func (v *GetRunnerDetailNodeRunner) implementsGraphQLInterfaceGetRunnerDetailNode()               {}
+func (v *GetRunnerDetailNodeRunnerSession) implementsGraphQLInterfaceGetRunnerDetailNode()        {}
+func (v *GetRunnerDetailNodeServiceAccount) implementsGraphQLInterfaceGetRunnerDetailNode()       {}
+func (v *GetRunnerDetailNodeStateVersion) implementsGraphQLInterfaceGetRunnerDetailNode()         {}
+func (v *GetRunnerDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetRunnerDetailNode()   {}
+func (v *GetRunnerDetailNodeTeam) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
+func (v *GetRunnerDetailNodeUser) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
+func (v *GetRunnerDetailNodeWorkspace) implementsGraphQLInterfaceGetRunnerDetailNode()            {}
+
+func __unmarshalGetRunnerDetailNode(b []byte, v *GetRunnerDetailNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetRunnerDetailNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetRunnerDetailNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetRunnerDetailNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetRunnerDetailNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetRunnerDetailNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetRunnerDetailNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetRunnerDetailNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetRunnerDetailNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetRunnerDetailNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetRunnerDetailNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetRunnerDetailNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetRunnerDetailNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetRunnerDetailNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetRunnerDetailNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetRunnerDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetRunnerDetailNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetRunnerDetailNode(v *GetRunnerDetailNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetRunnerDetailNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeRunner:
+		typename = "Runner"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetRunnerDetailNodeRunner
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetRunnerDetailNode: "%T"`, v)
+	}
+}
+
+// GetRunnerDetailNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetRunnerDetailNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeGroup includes the requested fields of the GraphQL type Group.
+type GetRunnerDetailNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeJob includes the requested fields of the GraphQL type Job.
+type GetRunnerDetailNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeJob) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetRunnerDetailNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetRunnerDetailNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeRole includes the requested fields of the GraphQL type Role.
+type GetRunnerDetailNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRole) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeRun includes the requested fields of the GraphQL type Run.
+type GetRunnerDetailNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRun) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetRunnerDetailNodeRunner struct {
+	Typename                *string `json:"__typename"`
+	RunnerDetail            `json:"-"`
+	AssignedServiceAccounts GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection `json:"assignedServiceAccounts"`
+	Sessions                GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection                 `json:"sessions"`
+	Jobs                    GetRunnerDetailNodeRunnerJobsJobConnection                               `json:"jobs"`
+}
+
+// GetTypename returns GetRunnerDetailNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetAssignedServiceAccounts returns GetRunnerDetailNodeRunner.AssignedServiceAccounts, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetAssignedServiceAccounts() GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection {
+	return v.AssignedServiceAccounts
+}
+
+// GetSessions returns GetRunnerDetailNodeRunner.Sessions, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetSessions() GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection {
+	return v.Sessions
+}
+
+// GetJobs returns GetRunnerDetailNodeRunner.Jobs, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetJobs() GetRunnerDetailNodeRunnerJobsJobConnection {
+	return v.Jobs
+}
+
+// GetId returns GetRunnerDetailNodeRunner.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetId() string { return v.RunnerDetail.Id }
+
+// GetMetadata returns GetRunnerDetailNodeRunner.Metadata, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetMetadata() RunnerDetailMetadataResourceMetadata {
+	return v.RunnerDetail.Metadata
+}
+
+// GetName returns GetRunnerDetailNodeRunner.Name, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetName() string { return v.RunnerDetail.Name }
+
+// GetDescription returns GetRunnerDetailNodeRunner.Description, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetDescription() string { return v.RunnerDetail.Description }
+
+// GetGroupPath returns GetRunnerDetailNodeRunner.GroupPath, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetGroupPath() string { return v.RunnerDetail.GroupPath }
+
+// GetResourcePath returns GetRunnerDetailNodeRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetResourcePath() string { return v.RunnerDetail.ResourcePath }
+
+// GetType returns GetRunnerDetailNodeRunner.Type, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetType() RunnerType { return v.RunnerDetail.Type }
+
+// GetDisabled returns GetRunnerDetailNodeRunner.Disabled, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetDisabled() bool { return v.RunnerDetail.Disabled }
+
+// GetRunUntaggedJobs returns GetRunnerDetailNodeRunner.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetRunUntaggedJobs() bool { return v.RunnerDetail.RunUntaggedJobs }
+
+// GetTags returns GetRunnerDetailNodeRunner.Tags, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetTags() []string { return v.RunnerDetail.Tags }
+
+// GetCreatedBy returns GetRunnerDetailNodeRunner.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunner) GetCreatedBy() string { return v.RunnerDetail.CreatedBy }
+
+func (v *GetRunnerDetailNodeRunner) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetRunnerDetailNodeRunner
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetRunnerDetailNodeRunner = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.RunnerDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetRunnerDetailNodeRunner struct {
+	Typename *string `json:"__typename"`
+
+	AssignedServiceAccounts GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection `json:"assignedServiceAccounts"`
+
+	Sessions GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection `json:"sessions"`
+
+	Jobs GetRunnerDetailNodeRunnerJobsJobConnection `json:"jobs"`
+
+	Id string `json:"id"`
+
+	Metadata RunnerDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Type RunnerType `json:"type"`
+
+	Disabled bool `json:"disabled"`
+
+	RunUntaggedJobs bool `json:"runUntaggedJobs"`
+
+	Tags []string `json:"tags"`
+
+	CreatedBy string `json:"createdBy"`
+}
+
+func (v *GetRunnerDetailNodeRunner) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetRunnerDetailNodeRunner) __premarshalJSON() (*__premarshalGetRunnerDetailNodeRunner, error) {
+	var retval __premarshalGetRunnerDetailNodeRunner
+
+	retval.Typename = v.Typename
+	retval.AssignedServiceAccounts = v.AssignedServiceAccounts
+	retval.Sessions = v.Sessions
+	retval.Jobs = v.Jobs
+	retval.Id = v.RunnerDetail.Id
+	retval.Metadata = v.RunnerDetail.Metadata
+	retval.Name = v.RunnerDetail.Name
+	retval.Description = v.RunnerDetail.Description
+	retval.GroupPath = v.RunnerDetail.GroupPath
+	retval.ResourcePath = v.RunnerDetail.ResourcePath
+	retval.Type = v.RunnerDetail.Type
+	retval.Disabled = v.RunnerDetail.Disabled
+	retval.RunUntaggedJobs = v.RunnerDetail.RunUntaggedJobs
+	retval.Tags = v.RunnerDetail.Tags
+	retval.CreatedBy = v.RunnerDetail.CreatedBy
+	return &retval, nil
+}
+
+// GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection includes the requested fields of the GraphQL type ServiceAccountConnection.
+type GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection struct {
+	TotalCount int                                                                                                `json:"totalCount"`
+	Edges      []*GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge `json:"edges"`
+}
+
+// GetTotalCount returns GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnection) GetEdges() []*GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge {
+	return v.Edges
+}
+
+// GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge includes the requested fields of the GraphQL type ServiceAccountEdge.
+type GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge struct {
+	Node *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount `json:"node"`
+}
+
+// GetNode returns GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge) GetNode() *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount {
+	return v.Node
+}
+
+// GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+// GetRunnerDetailNodeRunnerJobsJobConnection includes the requested fields of the GraphQL type JobConnection.
+type GetRunnerDetailNodeRunnerJobsJobConnection struct {
+	TotalCount int                                                       `json:"totalCount"`
+	Edges      []*GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdge `json:"edges"`
+}
+
+// GetTotalCount returns GetRunnerDetailNodeRunnerJobsJobConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetEdges returns GetRunnerDetailNodeRunnerJobsJobConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnection) GetEdges() []*GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdge {
+	return v.Edges
+}
+
+// GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdge includes the requested fields of the GraphQL type JobEdge.
+type GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdge struct {
+	Node *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob `json:"node"`
+}
+
+// GetNode returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdge) GetNode() *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob {
+	return v.Node
+}
+
+// GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob includes the requested fields of the GraphQL type Job.
+type GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob struct {
+	Id         string                                                                  `json:"id"`
+	Status     JobStatus                                                               `json:"status"`
+	Type       JobType                                                                 `json:"type"`
+	Tags       []string                                                                `json:"tags"`
+	Workspace  GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobWorkspace  `json:"workspace"`
+	Run        GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobRun        `json:"run"`
+	Timestamps GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps `json:"timestamps"`
+}
+
+// GetId returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetId() string { return v.Id }
+
+// GetStatus returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Status, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetStatus() JobStatus {
+	return v.Status
+}
+
+// GetType returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Type, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetType() JobType {
+	return v.Type
+}
+
+// GetTags returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Tags, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetTags() []string {
+	return v.Tags
+}
+
+// GetWorkspace returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Workspace, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetWorkspace() GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobWorkspace {
+	return v.Workspace
+}
+
+// GetRun returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Run, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetRun() GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobRun {
+	return v.Run
+}
+
+// GetTimestamps returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob.Timestamps, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJob) GetTimestamps() GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps {
+	return v.Timestamps
+}
+
+// GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobRun includes the requested fields of the GraphQL type Run.
+type GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobRun struct {
+	Id string `json:"id"`
+}
+
+// GetId returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobRun.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobRun) GetId() string {
+	return v.Id
+}
+
+// GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps includes the requested fields of the GraphQL type JobTimestamps.
+type GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps struct {
+	QueuedAt   *time.Time `json:"queuedAt"`
+	PendingAt  *time.Time `json:"pendingAt"`
+	RunningAt  *time.Time `json:"runningAt"`
+	FinishedAt *time.Time `json:"finishedAt"`
+}
+
+// GetQueuedAt returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps.QueuedAt, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps) GetQueuedAt() *time.Time {
+	return v.QueuedAt
+}
+
+// GetPendingAt returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps.PendingAt, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps) GetPendingAt() *time.Time {
+	return v.PendingAt
+}
+
+// GetRunningAt returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps.RunningAt, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps) GetRunningAt() *time.Time {
+	return v.RunningAt
+}
+
+// GetFinishedAt returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps.FinishedAt, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobTimestamps) GetFinishedAt() *time.Time {
+	return v.FinishedAt
+}
+
+// GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobWorkspace struct {
+	FullPath string `json:"fullPath"`
+}
+
+// GetFullPath returns GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerJobsJobConnectionEdgesJobEdgeNodeJobWorkspace) GetFullPath() string {
+	return v.FullPath
+}
+
+// GetRunnerDetailNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetRunnerDetailNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection includes the requested fields of the GraphQL type RunnerSessionConnection.
+type GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection struct {
+	TotalCount int                                                                               `json:"totalCount"`
+	Edges      []*GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdge `json:"edges"`
+}
+
+// GetTotalCount returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnection) GetEdges() []*GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdge {
+	return v.Edges
+}
+
+// GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdge includes the requested fields of the GraphQL type RunnerSessionEdge.
+type GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdge struct {
+	Node *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession `json:"node"`
+}
+
+// GetNode returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdge) GetNode() *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession {
+	return v.Node
+}
+
+// GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession struct {
+	Id            string                                                                                                                  `json:"id"`
+	Metadata      GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSessionMetadataResourceMetadata `json:"metadata"`
+	LastContacted time.Time                                                                                                               `json:"lastContacted"`
+	Active        bool                                                                                                                    `json:"active"`
+	Internal      bool                                                                                                                    `json:"internal"`
+	ErrorCount    int                                                                                                                     `json:"errorCount"`
+}
+
+// GetId returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession.Id, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession) GetId() string {
+	return v.Id
+}
+
+// GetMetadata returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession.Metadata, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession) GetMetadata() GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSessionMetadataResourceMetadata {
+	return v.Metadata
+}
+
+// GetLastContacted returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession.LastContacted, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession) GetLastContacted() time.Time {
+	return v.LastContacted
+}
+
+// GetActive returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession.Active, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession) GetActive() bool {
+	return v.Active
+}
+
+// GetInternal returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession.Internal, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession) GetInternal() bool {
+	return v.Internal
+}
+
+// GetErrorCount returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession.ErrorCount, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSession) GetErrorCount() int {
+	return v.ErrorCount
+}
+
+// GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSessionMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSessionMetadataResourceMetadata struct {
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// GetCreatedAt returns GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSessionMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeRunnerSessionsRunnerSessionConnectionEdgesRunnerSessionEdgeNodeRunnerSessionMetadataResourceMetadata) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetRunnerDetailNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetRunnerDetailNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetRunnerDetailNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetRunnerDetailNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeTeam includes the requested fields of the GraphQL type Team.
+type GetRunnerDetailNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeUser includes the requested fields of the GraphQL type User.
+type GetRunnerDetailNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeUser) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetRunnerDetailNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailResponse is returned by GetRunnerDetail on success.
+type GetRunnerDetailResponse struct {
+	Node *GetRunnerDetailNode `json:"-"`
+}
+
+// GetNode returns GetRunnerDetailResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailResponse) GetNode() *GetRunnerDetailNode { return v.Node }
+
+func (v *GetRunnerDetailResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetRunnerDetailResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetRunnerDetailResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetRunnerDetailNode)
+			err = __unmarshalGetRunnerDetailNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetRunnerDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetRunnerDetailResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetRunnerDetailResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetRunnerDetailResponse) __premarshalJSON() (*__premarshalGetRunnerDetailResponse, error) {
+	var retval __premarshalGetRunnerDetailResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetRunnerDetailNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetRunnerDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetServiceAccountDetailNode includes the requested fields of the GraphQL interface Node.
+//
+// GetServiceAccountDetailNode is implemented by the following types:
+// GetServiceAccountDetailNodeConfigurationVersion
+// GetServiceAccountDetailNodeGroup
+// GetServiceAccountDetailNodeJob
+// GetServiceAccountDetailNodeNamespaceMembership
+// GetServiceAccountDetailNodeNamespaceVariable
+// GetServiceAccountDetailNodeRole
+// GetServiceAccountDetailNodeRun
+// GetServiceAccountDetailNodeRunner
+// GetServiceAccountDetailNodeRunnerSession
+// GetServiceAccountDetailNodeServiceAccount
+// GetServiceAccountDetailNodeStateVersion
+// GetServiceAccountDetailNodeStateVersionOutput
+// GetServiceAccountDetailNodeTeam
+// GetServiceAccountDetailNodeUser
+// GetServiceAccountDetailNodeWorkspace
+type GetServiceAccountDetailNode interface {
+	implementsGraphQLInterfaceGetServiceAccountDetailNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetServiceAccountDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeGroup) implementsGraphQLInterfaceGetServiceAccountDetailNode() {}
+func (v *GetServiceAccountDetailNodeJob) implementsGraphQLInterfaceGetServiceAccountDetailNode()   {}
+func (v *GetServiceAccountDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeRole) implementsGraphQLInterfaceGetServiceAccountDetailNode()   {}
+func (v *GetServiceAccountDetailNodeRun) implementsGraphQLInterfaceGetServiceAccountDetailNode()    {}
+func (v *GetServiceAccountDetailNodeRunner) implementsGraphQLInterfaceGetServiceAccountDetailNode() {}
+func (v *GetServiceAccountDetailNodeRunnerSession) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeServiceAccount) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeStateVersion) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeTeam) implementsGraphQLInterfaceGetServiceAccountDetailNode() {}
+func (v *GetServiceAccountDetailNodeUser) implementsGraphQLInterfaceGetServiceAccountDetailNode() {}
+func (v *GetServiceAccountDetailNodeWorkspace) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+
+func __unmarshalGetServiceAccountDetailNode(b []byte, v *GetServiceAccountDetailNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetServiceAccountDetailNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetServiceAccountDetailNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetServiceAccountDetailNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetServiceAccountDetailNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetServiceAccountDetailNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetServiceAccountDetailNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetServiceAccountDetailNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetServiceAccountDetailNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetServiceAccountDetailNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetServiceAccountDetailNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetServiceAccountDetailNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetServiceAccountDetailNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetServiceAccountDetailNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetServiceAccountDetailNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetServiceAccountDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetServiceAccountDetailNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetServiceAccountDetailNode(v *GetServiceAccountDetailNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetServiceAccountDetailNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetServiceAccountDetailNodeServiceAccount
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetServiceAccountDetailNode: "%T"`, v)
+	}
+}
+
+// GetServiceAccountDetailNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetServiceAccountDetailNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeGroup includes the requested fields of the GraphQL type Group.
+type GetServiceAccountDetailNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeJob includes the requested fields of the GraphQL type Job.
+type GetServiceAccountDetailNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeJob) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetServiceAccountDetailNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetServiceAccountDetailNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeRole includes the requested fields of the GraphQL type Role.
+type GetServiceAccountDetailNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeRole) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeRun includes the requested fields of the GraphQL type Run.
+type GetServiceAccountDetailNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeRun) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetServiceAccountDetailNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetServiceAccountDetailNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetServiceAccountDetailNodeServiceAccount struct {
+	Typename             *string `json:"__typename"`
+	ServiceAccountDetail `json:"-"`
+	NamespaceMemberships GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection `json:"namespaceMemberships"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMemberships returns GetServiceAccountDetailNodeServiceAccount.NamespaceMemberships, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetNamespaceMemberships() GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection {
+	return v.NamespaceMemberships
+}
+
+// GetId returns GetServiceAccountDetailNodeServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetId() string { return v.ServiceAccountDetail.Id }
+
+// GetMetadata returns GetServiceAccountDetailNodeServiceAccount.Metadata, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetMetadata() ServiceAccountDetailMetadataResourceMetadata {
+	return v.ServiceAccountDetail.Metadata
+}
+
+// GetName returns GetServiceAccountDetailNodeServiceAccount.Name, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetName() string {
+	return v.ServiceAccountDetail.Name
+}
+
+// GetDescription returns GetServiceAccountDetailNodeServiceAccount.Description, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetDescription() string {
+	return v.ServiceAccountDetail.Description
+}
+
+// GetGroupPath returns GetServiceAccountDetailNodeServiceAccount.GroupPath, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetGroupPath() string {
+	return v.ServiceAccountDetail.GroupPath
+}
+
+// GetResourcePath returns GetServiceAccountDetailNodeServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetResourcePath() string {
+	return v.ServiceAccountDetail.ResourcePath
+}
+
+// GetCreatedBy returns GetServiceAccountDetailNodeServiceAccount.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetCreatedBy() string {
+	return v.ServiceAccountDetail.CreatedBy
+}
+
+// GetClientCredentialsEnabled returns GetServiceAccountDetailNodeServiceAccount.ClientCredentialsEnabled, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetClientCredentialsEnabled() bool {
+	return v.ServiceAccountDetail.ClientCredentialsEnabled
+}
+
+// GetClientSecretExpiresAt returns GetServiceAccountDetailNodeServiceAccount.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetClientSecretExpiresAt() *time.Time {
+	return v.ServiceAccountDetail.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns GetServiceAccountDetailNodeServiceAccount.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccount) GetOidcTrustPolicies() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy {
+	return v.ServiceAccountDetail.OidcTrustPolicies
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccount) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetServiceAccountDetailNodeServiceAccount
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetServiceAccountDetailNodeServiceAccount = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ServiceAccountDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetServiceAccountDetailNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+
+	NamespaceMemberships GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection `json:"namespaceMemberships"`
+
+	Id string `json:"id"`
+
+	Metadata ServiceAccountDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	ClientCredentialsEnabled bool `json:"clientCredentialsEnabled"`
+
+	ClientSecretExpiresAt *time.Time `json:"clientSecretExpiresAt"`
+
+	OidcTrustPolicies []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy `json:"oidcTrustPolicies"`
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccount) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccount) __premarshalJSON() (*__premarshalGetServiceAccountDetailNodeServiceAccount, error) {
+	var retval __premarshalGetServiceAccountDetailNodeServiceAccount
+
+	retval.Typename = v.Typename
+	retval.NamespaceMemberships = v.NamespaceMemberships
+	retval.Id = v.ServiceAccountDetail.Id
+	retval.Metadata = v.ServiceAccountDetail.Metadata
+	retval.Name = v.ServiceAccountDetail.Name
+	retval.Description = v.ServiceAccountDetail.Description
+	retval.GroupPath = v.ServiceAccountDetail.GroupPath
+	retval.ResourcePath = v.ServiceAccountDetail.ResourcePath
+	retval.CreatedBy = v.ServiceAccountDetail.CreatedBy
+	retval.ClientCredentialsEnabled = v.ServiceAccountDetail.ClientCredentialsEnabled
+	retval.ClientSecretExpiresAt = v.ServiceAccountDetail.ClientSecretExpiresAt
+	retval.OidcTrustPolicies = v.ServiceAccountDetail.OidcTrustPolicies
+	return &retval, nil
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection includes the requested fields of the GraphQL type NamespaceMembershipConnection.
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection struct {
+	TotalCount int                                                                                                                       `json:"totalCount"`
+	Edges      []*GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdge `json:"edges"`
+}
+
+// GetTotalCount returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnection) GetEdges() []*GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdge {
+	return v.Edges
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdge includes the requested fields of the GraphQL type NamespaceMembershipEdge.
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdge struct {
+	Node *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership `json:"node"`
+}
+
+// GetNode returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdge) GetNode() *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership {
+	return v.Node
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership struct {
+	Id        string                                                                                                                                                  `json:"id"`
+	Namespace *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace `json:"-"`
+	Role      GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole       `json:"role"`
+}
+
+// GetId returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership) GetId() string {
+	return v.Id
+}
+
+// GetNamespace returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership) GetNamespace() *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace {
+	return v.Namespace
+}
+
+// GetRole returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership) GetRole() GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole {
+	return v.Role
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership
+		Namespace json.RawMessage `json:"namespace"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Namespace
+		src := firstPass.Namespace
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace)
+			err = __unmarshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership.Namespace: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership struct {
+	Id string `json:"id"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole `json:"role"`
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership) __premarshalJSON() (*__premarshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership, error) {
+	var retval __premarshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership
+
+	retval.Id = v.Id
+	{
+
+		dst := &retval.Namespace
+		src := v.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembership.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.Role
+	return &retval, nil
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace includes the requested fields of the GraphQL interface Namespace.
+//
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace is implemented by the following types:
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace interface {
+	implementsGraphQLInterfaceGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+	// GetFullPath returns the interface-field "fullPath" from its implementation.
+	GetFullPath() string
+}
+
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup) implementsGraphQLInterfaceGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace() {
+}
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace) implementsGraphQLInterfaceGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace() {
+}
+
+func __unmarshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace(b []byte, v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "Group":
+		*v = new(GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Namespace.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace(v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespace: "%T"`, v)
+	}
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup includes the requested fields of the GraphQL type Group.
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup struct {
+	Typename *string `json:"__typename"`
+	FullPath string  `json:"fullPath"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup) GetTypename() *string {
+	return v.Typename
+}
+
+// GetFullPath returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceGroup) GetFullPath() string {
+	return v.FullPath
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace struct {
+	Typename *string `json:"__typename"`
+	FullPath string  `json:"fullPath"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace) GetTypename() *string {
+	return v.Typename
+}
+
+// GetFullPath returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipNamespaceWorkspace) GetFullPath() string {
+	return v.FullPath
+}
+
+// GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole includes the requested fields of the GraphQL type Role.
+type GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole struct {
+	Name string `json:"name"`
+}
+
+// GetName returns GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole.Name, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeServiceAccountNamespaceMembershipsNamespaceMembershipConnectionEdgesNamespaceMembershipEdgeNodeNamespaceMembershipRole) GetName() string {
+	return v.Name
+}
+
+// GetServiceAccountDetailNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetServiceAccountDetailNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetServiceAccountDetailNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeTeam includes the requested fields of the GraphQL type Team.
+type GetServiceAccountDetailNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeUser includes the requested fields of the GraphQL type User.
+type GetServiceAccountDetailNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeUser) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetServiceAccountDetailNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailResponse is returned by GetServiceAccountDetail on success.
+type GetServiceAccountDetailResponse struct {
+	Node *GetServiceAccountDetailNode `json:"-"`
+}
+
+// GetNode returns GetServiceAccountDetailResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailResponse) GetNode() *GetServiceAccountDetailNode { return v.Node }
+
+func (v *GetServiceAccountDetailResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetServiceAccountDetailResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetServiceAccountDetailResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetServiceAccountDetailNode)
+			err = __unmarshalGetServiceAccountDetailNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetServiceAccountDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetServiceAccountDetailResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetServiceAccountDetailResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetServiceAccountDetailResponse) __premarshalJSON() (*__premarshalGetServiceAccountDetailResponse, error) {
+	var retval __premarshalGetServiceAccountDetailResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetServiceAccountDetailNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetServiceAccountDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetWorkspaceDetailNode includes the requested fields of the GraphQL interface Node.
+//
+// GetWorkspaceDetailNode is implemented by the following types:
+// GetWorkspaceDetailNodeConfigurationVersion
+// GetWorkspaceDetailNodeGroup
+// GetWorkspaceDetailNodeJob
+// GetWorkspaceDetailNodeNamespaceMembership
+// GetWorkspaceDetailNodeNamespaceVariable
+// GetWorkspaceDetailNodeRole
+// GetWorkspaceDetailNodeRun
+// GetWorkspaceDetailNodeRunner
+// GetWorkspaceDetailNodeRunnerSession
+// GetWorkspaceDetailNodeServiceAccount
+// GetWorkspaceDetailNodeStateVersion
+// GetWorkspaceDetailNodeStateVersionOutput
+// GetWorkspaceDetailNodeTeam
+// GetWorkspaceDetailNodeUser
+// GetWorkspaceDetailNodeWorkspace
+type GetWorkspaceDetailNode interface {
+	implementsGraphQLInterfaceGetWorkspaceDetailNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetWorkspaceDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
+}
+func (v *GetWorkspaceDetailNodeGroup) implementsGraphQLInterfaceGetWorkspaceDetailNode() {}
+func (v *GetWorkspaceDetailNodeJob) implementsGraphQLInterfaceGetWorkspaceDetailNode()   {}
+func (v *GetWorkspaceDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
+}
+func (v *GetWorkspaceDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
+}
+func (v *GetWorkspaceDetailNodeRole) implementsGraphQLInterfaceGetWorkspaceDetailNode()           {}
+func (v *GetWorkspaceDetailNodeRun) implementsGraphQLInterfaceGetWorkspaceDetailNode()            {}
+func (v *GetWorkspaceDetailNodeRunner) implementsGraphQLInterfaceGetWorkspaceDetailNode()         {}
+func (v *GetWorkspaceDetailNodeRunnerSession) implementsGraphQLInterfaceGetWorkspaceDetailNode()  {}
+func (v *GetWorkspaceDetailNodeServiceAccount) implementsGraphQLInterfaceGetWorkspaceDetailNode() {}
+func (v *GetWorkspaceDetailNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceDetailNode()   {}
+func (v *GetWorkspaceDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
+}
+func (v *GetWorkspaceDetailNodeTeam) implementsGraphQLInterfaceGetWorkspaceDetailNode()      {}
+func (v *GetWorkspaceDetailNodeUser) implementsGraphQLInterfaceGetWorkspaceDetailNode()      {}
+func (v *GetWorkspaceDetailNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceDetailNode() {}
+
+func __unmarshalGetWorkspaceDetailNode(b []byte, v *GetWorkspaceDetailNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetWorkspaceDetailNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetWorkspaceDetailNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetWorkspaceDetailNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetWorkspaceDetailNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetWorkspaceDetailNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetWorkspaceDetailNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetWorkspaceDetailNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetWorkspaceDetailNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetWorkspaceDetailNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetWorkspaceDetailNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetWorkspaceDetailNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetWorkspaceDetailNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetWorkspaceDetailNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetWorkspaceDetailNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetWorkspaceDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetWorkspaceDetailNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetWorkspaceDetailNode(v *GetWorkspaceDetailNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetWorkspaceDetailNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeWorkspace:
+		typename = "Workspace"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetWorkspaceDetailNodeWorkspace
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetWorkspaceDetailNode: "%T"`, v)
+	}
+}
+
+// GetWorkspaceDetailNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetWorkspaceDetailNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeGroup includes the requested fields of the GraphQL type Group.
+type GetWorkspaceDetailNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeJob includes the requested fields of the GraphQL type Job.
+type GetWorkspaceDetailNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeJob) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetWorkspaceDetailNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetWorkspaceDetailNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeRole includes the requested fields of the GraphQL type Role.
+type GetWorkspaceDetailNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeRole) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeRun includes the requested fields of the GraphQL type Run.
+type GetWorkspaceDetailNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeRun) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetWorkspaceDetailNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetWorkspaceDetailNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetWorkspaceDetailNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetWorkspaceDetailNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetWorkspaceDetailNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeTeam includes the requested fields of the GraphQL type Team.
+type GetWorkspaceDetailNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeUser includes the requested fields of the GraphQL type User.
+type GetWorkspaceDetailNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeUser) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetWorkspaceDetailNodeWorkspace struct {
+	Typename        *string `json:"__typename"`
+	WorkspaceDetail `json:"-"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetId returns GetWorkspaceDetailNodeWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetId() string { return v.WorkspaceDetail.Id }
+
+// GetMetadata returns GetWorkspaceDetailNodeWorkspace.Metadata, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetMetadata() WorkspaceDetailMetadataResourceMetadata {
+	return v.WorkspaceDetail.Metadata
+}
+
+// GetName returns GetWorkspaceDetailNodeWorkspace.Name, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetName() string { return v.WorkspaceDetail.Name }
+
+// GetDescription returns GetWorkspaceDetailNodeWorkspace.Description, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetDescription() string {
+	return v.WorkspaceDetail.Description
+}
+
+// GetFullPath returns GetWorkspaceDetailNodeWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetFullPath() string { return v.WorkspaceDetail.FullPath }
+
+// GetGroupPath returns GetWorkspaceDetailNodeWorkspace.GroupPath, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetGroupPath() string { return v.WorkspaceDetail.GroupPath }
+
+// GetDirtyState returns GetWorkspaceDetailNodeWorkspace.DirtyState, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetDirtyState() bool { return v.WorkspaceDetail.DirtyState }
+
+// GetDestroyed returns GetWorkspaceDetailNodeWorkspace.Destroyed, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetDestroyed() bool { return v.WorkspaceDetail.Destroyed }
+
+// GetLocked returns GetWorkspaceDetailNodeWorkspace.Locked, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetLocked() bool { return v.WorkspaceDetail.Locked }
+
+// GetMaxJobDuration returns GetWorkspaceDetailNodeWorkspace.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetMaxJobDuration() int {
+	return v.WorkspaceDetail.MaxJobDuration
+}
+
+// GetTerraformVersion returns GetWorkspaceDetailNodeWorkspace.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetTerraformVersion() string {
+	return v.WorkspaceDetail.TerraformVersion
+}
+
+// GetPreventDestroyPlan returns GetWorkspaceDetailNodeWorkspace.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetPreventDestroyPlan() bool {
+	return v.WorkspaceDetail.PreventDestroyPlan
+}
+
+// GetCreatedBy returns GetWorkspaceDetailNodeWorkspace.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetCreatedBy() string { return v.WorkspaceDetail.CreatedBy }
+
+// GetLabels returns GetWorkspaceDetailNodeWorkspace.Labels, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel {
+	return v.WorkspaceDetail.Labels
+}
+
+// GetRunnerTags returns GetWorkspaceDetailNodeWorkspace.RunnerTags, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.WorkspaceDetail.RunnerTags
+}
+
+// GetCurrentApplyRun returns GetWorkspaceDetailNodeWorkspace.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.WorkspaceDetail.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns GetWorkspaceDetailNodeWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspace) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.WorkspaceDetail.CurrentStateVersion
+}
+
+func (v *GetWorkspaceDetailNodeWorkspace) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetWorkspaceDetailNodeWorkspace
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetWorkspaceDetailNodeWorkspace = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetWorkspaceDetailNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+
+	Id string `json:"id"`
+
+	Metadata WorkspaceDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	GroupPath string `json:"groupPath"`
+
+	DirtyState bool `json:"dirtyState"`
+
+	Destroyed bool `json:"destroyed"`
+
+	Locked bool `json:"locked"`
+
+	MaxJobDuration int `json:"maxJobDuration"`
+
+	TerraformVersion string `json:"terraformVersion"`
+
+	PreventDestroyPlan bool `json:"preventDestroyPlan"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []WorkspaceDetailLabelsWorkspaceLabel `json:"labels"`
+
+	RunnerTags WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+
+	CurrentApplyRun *WorkspaceDetailCurrentApplyRun `json:"currentApplyRun"`
+
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion `json:"currentStateVersion"`
+}
+
+func (v *GetWorkspaceDetailNodeWorkspace) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetWorkspaceDetailNodeWorkspace) __premarshalJSON() (*__premarshalGetWorkspaceDetailNodeWorkspace, error) {
+	var retval __premarshalGetWorkspaceDetailNodeWorkspace
+
+	retval.Typename = v.Typename
+	retval.Id = v.WorkspaceDetail.Id
+	retval.Metadata = v.WorkspaceDetail.Metadata
+	retval.Name = v.WorkspaceDetail.Name
+	retval.Description = v.WorkspaceDetail.Description
+	retval.FullPath = v.WorkspaceDetail.FullPath
+	retval.GroupPath = v.WorkspaceDetail.GroupPath
+	retval.DirtyState = v.WorkspaceDetail.DirtyState
+	retval.Destroyed = v.WorkspaceDetail.Destroyed
+	retval.Locked = v.WorkspaceDetail.Locked
+	retval.MaxJobDuration = v.WorkspaceDetail.MaxJobDuration
+	retval.TerraformVersion = v.WorkspaceDetail.TerraformVersion
+	retval.PreventDestroyPlan = v.WorkspaceDetail.PreventDestroyPlan
+	retval.CreatedBy = v.WorkspaceDetail.CreatedBy
+	retval.Labels = v.WorkspaceDetail.Labels
+	retval.RunnerTags = v.WorkspaceDetail.RunnerTags
+	retval.CurrentApplyRun = v.WorkspaceDetail.CurrentApplyRun
+	retval.CurrentStateVersion = v.WorkspaceDetail.CurrentStateVersion
+	return &retval, nil
+}
+
+// GetWorkspaceDetailResponse is returned by GetWorkspaceDetail on success.
+type GetWorkspaceDetailResponse struct {
+	Node *GetWorkspaceDetailNode `json:"-"`
+}
+
+// GetNode returns GetWorkspaceDetailResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailResponse) GetNode() *GetWorkspaceDetailNode { return v.Node }
+
+func (v *GetWorkspaceDetailResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetWorkspaceDetailResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetWorkspaceDetailResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetWorkspaceDetailNode)
+			err = __unmarshalGetWorkspaceDetailNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetWorkspaceDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetWorkspaceDetailResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetWorkspaceDetailResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetWorkspaceDetailResponse) __premarshalJSON() (*__premarshalGetWorkspaceDetailResponse, error) {
+	var retval __premarshalGetWorkspaceDetailResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetWorkspaceDetailNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetWorkspaceDetailResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
 // GetWorkspaceNode includes the requested fields of the GraphQL interface Node.
 //
 // GetWorkspaceNode is implemented by the following types:
@@ -5392,6 +13291,500 @@ func (v *GetWorkspaceNodeWorkspace) __premarshalJSON() (*__premarshalGetWorkspac
 	return &retval, nil
 }
 
+// GetWorkspaceOutputsNode includes the requested fields of the GraphQL interface Node.
+//
+// GetWorkspaceOutputsNode is implemented by the following types:
+// GetWorkspaceOutputsNodeConfigurationVersion
+// GetWorkspaceOutputsNodeGroup
+// GetWorkspaceOutputsNodeJob
+// GetWorkspaceOutputsNodeNamespaceMembership
+// GetWorkspaceOutputsNodeNamespaceVariable
+// GetWorkspaceOutputsNodeRole
+// GetWorkspaceOutputsNodeRun
+// GetWorkspaceOutputsNodeRunner
+// GetWorkspaceOutputsNodeRunnerSession
+// GetWorkspaceOutputsNodeServiceAccount
+// GetWorkspaceOutputsNodeStateVersion
+// GetWorkspaceOutputsNodeStateVersionOutput
+// GetWorkspaceOutputsNodeTeam
+// GetWorkspaceOutputsNodeUser
+// GetWorkspaceOutputsNodeWorkspace
+type GetWorkspaceOutputsNode interface {
+	implementsGraphQLInterfaceGetWorkspaceOutputsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetWorkspaceOutputsNodeConfigurationVersion) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
+func (v *GetWorkspaceOutputsNodeGroup) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {}
+func (v *GetWorkspaceOutputsNodeJob) implementsGraphQLInterfaceGetWorkspaceOutputsNode()   {}
+func (v *GetWorkspaceOutputsNodeNamespaceMembership) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
+func (v *GetWorkspaceOutputsNodeNamespaceVariable) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
+func (v *GetWorkspaceOutputsNodeRole) implementsGraphQLInterfaceGetWorkspaceOutputsNode()           {}
+func (v *GetWorkspaceOutputsNodeRun) implementsGraphQLInterfaceGetWorkspaceOutputsNode()            {}
+func (v *GetWorkspaceOutputsNodeRunner) implementsGraphQLInterfaceGetWorkspaceOutputsNode()         {}
+func (v *GetWorkspaceOutputsNodeRunnerSession) implementsGraphQLInterfaceGetWorkspaceOutputsNode()  {}
+func (v *GetWorkspaceOutputsNodeServiceAccount) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {}
+func (v *GetWorkspaceOutputsNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceOutputsNode()   {}
+func (v *GetWorkspaceOutputsNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
+func (v *GetWorkspaceOutputsNodeTeam) implementsGraphQLInterfaceGetWorkspaceOutputsNode()      {}
+func (v *GetWorkspaceOutputsNodeUser) implementsGraphQLInterfaceGetWorkspaceOutputsNode()      {}
+func (v *GetWorkspaceOutputsNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {}
+
+func __unmarshalGetWorkspaceOutputsNode(b []byte, v *GetWorkspaceOutputsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetWorkspaceOutputsNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetWorkspaceOutputsNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetWorkspaceOutputsNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetWorkspaceOutputsNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetWorkspaceOutputsNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetWorkspaceOutputsNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetWorkspaceOutputsNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetWorkspaceOutputsNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetWorkspaceOutputsNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetWorkspaceOutputsNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetWorkspaceOutputsNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetWorkspaceOutputsNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetWorkspaceOutputsNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetWorkspaceOutputsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetWorkspaceOutputsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetWorkspaceOutputsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetWorkspaceOutputsNode(v *GetWorkspaceOutputsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetWorkspaceOutputsNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetWorkspaceOutputsNode: "%T"`, v)
+	}
+}
+
+// GetWorkspaceOutputsNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetWorkspaceOutputsNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeGroup includes the requested fields of the GraphQL type Group.
+type GetWorkspaceOutputsNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeJob includes the requested fields of the GraphQL type Job.
+type GetWorkspaceOutputsNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeJob) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetWorkspaceOutputsNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetWorkspaceOutputsNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeRole includes the requested fields of the GraphQL type Role.
+type GetWorkspaceOutputsNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeRole) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeRun includes the requested fields of the GraphQL type Run.
+type GetWorkspaceOutputsNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeRun) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetWorkspaceOutputsNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetWorkspaceOutputsNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetWorkspaceOutputsNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetWorkspaceOutputsNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetWorkspaceOutputsNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeTeam includes the requested fields of the GraphQL type Team.
+type GetWorkspaceOutputsNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeUser includes the requested fields of the GraphQL type User.
+type GetWorkspaceOutputsNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeUser) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetWorkspaceOutputsNodeWorkspace struct {
+	Typename            *string                                              `json:"__typename"`
+	Id                  string                                               `json:"id"`
+	FullPath            string                                               `json:"fullPath"`
+	CurrentStateVersion *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion `json:"currentStateVersion"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetId returns GetWorkspaceOutputsNodeWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspace) GetId() string { return v.Id }
+
+// GetFullPath returns GetWorkspaceOutputsNodeWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspace) GetFullPath() string { return v.FullPath }
+
+// GetCurrentStateVersion returns GetWorkspaceOutputsNodeWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspace) GetCurrentStateVersion() *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion {
+	return v.CurrentStateVersion
+}
+
+// GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion struct {
+	Id      string                                                                         `json:"id"`
+	Outputs []GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput `json:"outputs"`
+}
+
+// GetId returns GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion.Id, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion) GetId() string { return v.Id }
+
+// GetOutputs returns GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion.Outputs, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersion) GetOutputs() []GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput {
+	return v.Outputs
+}
+
+// GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	Type      string `json:"type"`
+	Sensitive bool   `json:"sensitive"`
+}
+
+// GetName returns GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput.Name, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput) GetName() string {
+	return v.Name
+}
+
+// GetValue returns GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput.Value, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput) GetValue() string {
+	return v.Value
+}
+
+// GetType returns GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput.Type, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput) GetType() string {
+	return v.Type
+}
+
+// GetSensitive returns GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput.Sensitive, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput) GetSensitive() bool {
+	return v.Sensitive
+}
+
+// GetWorkspaceOutputsResponse is returned by GetWorkspaceOutputs on success.
+type GetWorkspaceOutputsResponse struct {
+	Node *GetWorkspaceOutputsNode `json:"-"`
+}
+
+// GetNode returns GetWorkspaceOutputsResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsResponse) GetNode() *GetWorkspaceOutputsNode { return v.Node }
+
+func (v *GetWorkspaceOutputsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetWorkspaceOutputsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetWorkspaceOutputsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetWorkspaceOutputsNode)
+			err = __unmarshalGetWorkspaceOutputsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetWorkspaceOutputsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetWorkspaceOutputsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetWorkspaceOutputsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetWorkspaceOutputsResponse) __premarshalJSON() (*__premarshalGetWorkspaceOutputsResponse, error) {
+	var retval __premarshalGetWorkspaceOutputsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetWorkspaceOutputsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetWorkspaceOutputsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
 // GetWorkspaceResponse is returned by GetWorkspace on success.
 type GetWorkspaceResponse struct {
 	Node *GetWorkspaceNode `json:"-"`
@@ -5465,6 +13858,121 @@ func (v *GetWorkspaceResponse) __premarshalJSON() (*__premarshalGetWorkspaceResp
 	}
 	return &retval, nil
 }
+
+// GroupDetail includes the GraphQL fields of Group requested by the fragment GroupDetail.
+type GroupDetail struct {
+	Id          string                                   `json:"id"`
+	Metadata    GroupDetailMetadataResourceMetadata      `json:"metadata"`
+	Name        string                                   `json:"name"`
+	Description string                                   `json:"description"`
+	FullPath    string                                   `json:"fullPath"`
+	CreatedBy   string                                   `json:"createdBy"`
+	Parent      *GroupDetailParentGroup                  `json:"parent"`
+	RunnerTags  GroupDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+}
+
+// GetId returns GroupDetail.Id, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetId() string { return v.Id }
+
+// GetMetadata returns GroupDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetMetadata() GroupDetailMetadataResourceMetadata { return v.Metadata }
+
+// GetName returns GroupDetail.Name, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetName() string { return v.Name }
+
+// GetDescription returns GroupDetail.Description, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetDescription() string { return v.Description }
+
+// GetFullPath returns GroupDetail.FullPath, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetFullPath() string { return v.FullPath }
+
+// GetCreatedBy returns GroupDetail.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetCreatedBy() string { return v.CreatedBy }
+
+// GetParent returns GroupDetail.Parent, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetParent() *GroupDetailParentGroup { return v.Parent }
+
+// GetRunnerTags returns GroupDetail.RunnerTags, and is useful for accessing the field via an interface.
+func (v *GroupDetail) GetRunnerTags() GroupDetailRunnerTagsNamespaceRunnerTags { return v.RunnerTags }
+
+// GroupDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type GroupDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns GroupDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *GroupDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns GroupDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *GroupDetailMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetUpdatedAt returns GroupDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *GroupDetailMetadataResourceMetadata) GetUpdatedAt() time.Time { return v.UpdatedAt }
+
+// GetTrn returns GroupDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *GroupDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+// GroupDetailParentGroup includes the requested fields of the GraphQL type Group.
+type GroupDetailParentGroup struct {
+	Id       string `json:"id"`
+	FullPath string `json:"fullPath"`
+}
+
+// GetId returns GroupDetailParentGroup.Id, and is useful for accessing the field via an interface.
+func (v *GroupDetailParentGroup) GetId() string { return v.Id }
+
+// GetFullPath returns GroupDetailParentGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *GroupDetailParentGroup) GetFullPath() string { return v.FullPath }
+
+// GroupDetailRunnerTagsNamespaceRunnerTags includes the requested fields of the GraphQL type NamespaceRunnerTags.
+type GroupDetailRunnerTagsNamespaceRunnerTags struct {
+	Inherited     bool     `json:"inherited"`
+	NamespacePath string   `json:"namespacePath"`
+	Value         []string `json:"value"`
+}
+
+// GetInherited returns GroupDetailRunnerTagsNamespaceRunnerTags.Inherited, and is useful for accessing the field via an interface.
+func (v *GroupDetailRunnerTagsNamespaceRunnerTags) GetInherited() bool { return v.Inherited }
+
+// GetNamespacePath returns GroupDetailRunnerTagsNamespaceRunnerTags.NamespacePath, and is useful for accessing the field via an interface.
+func (v *GroupDetailRunnerTagsNamespaceRunnerTags) GetNamespacePath() string { return v.NamespacePath }
+
+// GetValue returns GroupDetailRunnerTagsNamespaceRunnerTags.Value, and is useful for accessing the field via an interface.
+func (v *GroupDetailRunnerTagsNamespaceRunnerTags) GetValue() []string { return v.Value }
+
+type GroupSort string
+
+const (
+	GroupSortFullPathAsc    GroupSort = "FULL_PATH_ASC"
+	GroupSortFullPathDesc   GroupSort = "FULL_PATH_DESC"
+	GroupSortGroupLevelAsc  GroupSort = "GROUP_LEVEL_ASC"
+	GroupSortGroupLevelDesc GroupSort = "GROUP_LEVEL_DESC"
+	GroupSortUpdatedAtAsc   GroupSort = "UPDATED_AT_ASC"
+	GroupSortUpdatedAtDesc  GroupSort = "UPDATED_AT_DESC"
+)
+
+var AllGroupSort = []GroupSort{
+	GroupSortFullPathAsc,
+	GroupSortFullPathDesc,
+	GroupSortGroupLevelAsc,
+	GroupSortGroupLevelDesc,
+	GroupSortUpdatedAtAsc,
+	GroupSortUpdatedAtDesc,
+}
+
+type JWTClaimInput struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetName returns JWTClaimInput.Name, and is useful for accessing the field via an interface.
+func (v *JWTClaimInput) GetName() string { return v.Name }
+
+// GetValue returns JWTClaimInput.Value, and is useful for accessing the field via an interface.
+func (v *JWTClaimInput) GetValue() string { return v.Value }
 
 // JobFields includes the GraphQL fields of Job requested by the fragment JobFields.
 type JobFields struct {
@@ -5623,6 +14131,1415 @@ const (
 var AllJobType = []JobType{
 	JobTypePlan,
 	JobTypeApply,
+}
+
+// ListGroupRunnersNode includes the requested fields of the GraphQL interface Node.
+//
+// ListGroupRunnersNode is implemented by the following types:
+// ListGroupRunnersNodeConfigurationVersion
+// ListGroupRunnersNodeGroup
+// ListGroupRunnersNodeJob
+// ListGroupRunnersNodeNamespaceMembership
+// ListGroupRunnersNodeNamespaceVariable
+// ListGroupRunnersNodeRole
+// ListGroupRunnersNodeRun
+// ListGroupRunnersNodeRunner
+// ListGroupRunnersNodeRunnerSession
+// ListGroupRunnersNodeServiceAccount
+// ListGroupRunnersNodeStateVersion
+// ListGroupRunnersNodeStateVersionOutput
+// ListGroupRunnersNodeTeam
+// ListGroupRunnersNodeUser
+// ListGroupRunnersNodeWorkspace
+type ListGroupRunnersNode interface {
+	implementsGraphQLInterfaceListGroupRunnersNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *ListGroupRunnersNodeConfigurationVersion) implementsGraphQLInterfaceListGroupRunnersNode() {}
+func (v *ListGroupRunnersNodeGroup) implementsGraphQLInterfaceListGroupRunnersNode()                {}
+func (v *ListGroupRunnersNodeJob) implementsGraphQLInterfaceListGroupRunnersNode()                  {}
+func (v *ListGroupRunnersNodeNamespaceMembership) implementsGraphQLInterfaceListGroupRunnersNode()  {}
+func (v *ListGroupRunnersNodeNamespaceVariable) implementsGraphQLInterfaceListGroupRunnersNode()    {}
+func (v *ListGroupRunnersNodeRole) implementsGraphQLInterfaceListGroupRunnersNode()                 {}
+func (v *ListGroupRunnersNodeRun) implementsGraphQLInterfaceListGroupRunnersNode()                  {}
+func (v *ListGroupRunnersNodeRunner) implementsGraphQLInterfaceListGroupRunnersNode()               {}
+func (v *ListGroupRunnersNodeRunnerSession) implementsGraphQLInterfaceListGroupRunnersNode()        {}
+func (v *ListGroupRunnersNodeServiceAccount) implementsGraphQLInterfaceListGroupRunnersNode()       {}
+func (v *ListGroupRunnersNodeStateVersion) implementsGraphQLInterfaceListGroupRunnersNode()         {}
+func (v *ListGroupRunnersNodeStateVersionOutput) implementsGraphQLInterfaceListGroupRunnersNode()   {}
+func (v *ListGroupRunnersNodeTeam) implementsGraphQLInterfaceListGroupRunnersNode()                 {}
+func (v *ListGroupRunnersNodeUser) implementsGraphQLInterfaceListGroupRunnersNode()                 {}
+func (v *ListGroupRunnersNodeWorkspace) implementsGraphQLInterfaceListGroupRunnersNode()            {}
+
+func __unmarshalListGroupRunnersNode(b []byte, v *ListGroupRunnersNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(ListGroupRunnersNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(ListGroupRunnersNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(ListGroupRunnersNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(ListGroupRunnersNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(ListGroupRunnersNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(ListGroupRunnersNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(ListGroupRunnersNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(ListGroupRunnersNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(ListGroupRunnersNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(ListGroupRunnersNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(ListGroupRunnersNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(ListGroupRunnersNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(ListGroupRunnersNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(ListGroupRunnersNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(ListGroupRunnersNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for ListGroupRunnersNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalListGroupRunnersNode(v *ListGroupRunnersNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *ListGroupRunnersNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for ListGroupRunnersNode: "%T"`, v)
+	}
+}
+
+// ListGroupRunnersNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type ListGroupRunnersNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeGroup includes the requested fields of the GraphQL type Group.
+type ListGroupRunnersNodeGroup struct {
+	Typename *string                                          `json:"__typename"`
+	Runners  ListGroupRunnersNodeGroupRunnersRunnerConnection `json:"runners"`
+}
+
+// GetTypename returns ListGroupRunnersNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetRunners returns ListGroupRunnersNodeGroup.Runners, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroup) GetRunners() ListGroupRunnersNodeGroupRunnersRunnerConnection {
+	return v.Runners
+}
+
+// ListGroupRunnersNodeGroupRunnersRunnerConnection includes the requested fields of the GraphQL type RunnerConnection.
+type ListGroupRunnersNodeGroupRunnersRunnerConnection struct {
+	TotalCount int                                                                `json:"totalCount"`
+	PageInfo   ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo           `json:"pageInfo"`
+	Edges      []*ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListGroupRunnersNodeGroupRunnersRunnerConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetPageInfo returns ListGroupRunnersNodeGroupRunnersRunnerConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnection) GetPageInfo() ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListGroupRunnersNodeGroupRunnersRunnerConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnection) GetEdges() []*ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdge {
+	return v.Edges
+}
+
+// ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdge includes the requested fields of the GraphQL type RunnerEdge.
+type ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdge struct {
+	Node *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner `json:"node"`
+}
+
+// GetNode returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdge) GetNode() *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner {
+	return v.Node
+}
+
+// ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner struct {
+	RunnerDetail `json:"-"`
+}
+
+// GetId returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Id, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetId() string {
+	return v.RunnerDetail.Id
+}
+
+// GetMetadata returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Metadata, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetMetadata() RunnerDetailMetadataResourceMetadata {
+	return v.RunnerDetail.Metadata
+}
+
+// GetName returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Name, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetName() string {
+	return v.RunnerDetail.Name
+}
+
+// GetDescription returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Description, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetDescription() string {
+	return v.RunnerDetail.Description
+}
+
+// GetGroupPath returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetGroupPath() string {
+	return v.RunnerDetail.GroupPath
+}
+
+// GetResourcePath returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetResourcePath() string {
+	return v.RunnerDetail.ResourcePath
+}
+
+// GetType returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Type, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetType() RunnerType {
+	return v.RunnerDetail.Type
+}
+
+// GetDisabled returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Disabled, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetDisabled() bool {
+	return v.RunnerDetail.Disabled
+}
+
+// GetRunUntaggedJobs returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetRunUntaggedJobs() bool {
+	return v.RunnerDetail.RunUntaggedJobs
+}
+
+// GetTags returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Tags, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetTags() []string {
+	return v.RunnerDetail.Tags
+}
+
+// GetCreatedBy returns ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetCreatedBy() string {
+	return v.RunnerDetail.CreatedBy
+}
+
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.RunnerDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner struct {
+	Id string `json:"id"`
+
+	Metadata RunnerDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Type RunnerType `json:"type"`
+
+	Disabled bool `json:"disabled"`
+
+	RunUntaggedJobs bool `json:"runUntaggedJobs"`
+
+	Tags []string `json:"tags"`
+
+	CreatedBy string `json:"createdBy"`
+}
+
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) __premarshalJSON() (*__premarshalListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner, error) {
+	var retval __premarshalListGroupRunnersNodeGroupRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner
+
+	retval.Id = v.RunnerDetail.Id
+	retval.Metadata = v.RunnerDetail.Metadata
+	retval.Name = v.RunnerDetail.Name
+	retval.Description = v.RunnerDetail.Description
+	retval.GroupPath = v.RunnerDetail.GroupPath
+	retval.ResourcePath = v.RunnerDetail.ResourcePath
+	retval.Type = v.RunnerDetail.Type
+	retval.Disabled = v.RunnerDetail.Disabled
+	retval.RunUntaggedJobs = v.RunnerDetail.RunUntaggedJobs
+	retval.Tags = v.RunnerDetail.Tags
+	retval.CreatedBy = v.RunnerDetail.CreatedBy
+	return &retval, nil
+}
+
+// ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeGroupRunnersRunnerConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListGroupRunnersNodeJob includes the requested fields of the GraphQL type Job.
+type ListGroupRunnersNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeJob) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type ListGroupRunnersNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type ListGroupRunnersNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeRole includes the requested fields of the GraphQL type Role.
+type ListGroupRunnersNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeRole) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeRun includes the requested fields of the GraphQL type Run.
+type ListGroupRunnersNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeRun) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListGroupRunnersNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeRunner) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type ListGroupRunnersNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListGroupRunnersNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type ListGroupRunnersNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type ListGroupRunnersNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeTeam includes the requested fields of the GraphQL type Team.
+type ListGroupRunnersNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeTeam) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeUser includes the requested fields of the GraphQL type User.
+type ListGroupRunnersNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeUser) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type ListGroupRunnersNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersResponse is returned by ListGroupRunners on success.
+type ListGroupRunnersResponse struct {
+	Node *ListGroupRunnersNode `json:"-"`
+}
+
+// GetNode returns ListGroupRunnersResponse.Node, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersResponse) GetNode() *ListGroupRunnersNode { return v.Node }
+
+func (v *ListGroupRunnersResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListGroupRunnersResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListGroupRunnersResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(ListGroupRunnersNode)
+			err = __unmarshalListGroupRunnersNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal ListGroupRunnersResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalListGroupRunnersResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *ListGroupRunnersResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListGroupRunnersResponse) __premarshalJSON() (*__premarshalListGroupRunnersResponse, error) {
+	var retval __premarshalListGroupRunnersResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalListGroupRunnersNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal ListGroupRunnersResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// ListGroupsGroupsGroupConnection includes the requested fields of the GraphQL type GroupConnection.
+type ListGroupsGroupsGroupConnection struct {
+	TotalCount int                                              `json:"totalCount"`
+	PageInfo   ListGroupsGroupsGroupConnectionPageInfo          `json:"pageInfo"`
+	Edges      []*ListGroupsGroupsGroupConnectionEdgesGroupEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListGroupsGroupsGroupConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetPageInfo returns ListGroupsGroupsGroupConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnection) GetPageInfo() ListGroupsGroupsGroupConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListGroupsGroupsGroupConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnection) GetEdges() []*ListGroupsGroupsGroupConnectionEdgesGroupEdge {
+	return v.Edges
+}
+
+// ListGroupsGroupsGroupConnectionEdgesGroupEdge includes the requested fields of the GraphQL type GroupEdge.
+type ListGroupsGroupsGroupConnectionEdgesGroupEdge struct {
+	Node *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup `json:"node"`
+}
+
+// GetNode returns ListGroupsGroupsGroupConnectionEdgesGroupEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdge) GetNode() *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup {
+	return v.Node
+}
+
+// ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup includes the requested fields of the GraphQL type Group.
+type ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup struct {
+	GroupDetail `json:"-"`
+}
+
+// GetId returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Id, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetId() string {
+	return v.GroupDetail.Id
+}
+
+// GetMetadata returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Metadata, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetMetadata() GroupDetailMetadataResourceMetadata {
+	return v.GroupDetail.Metadata
+}
+
+// GetName returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Name, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetName() string {
+	return v.GroupDetail.Name
+}
+
+// GetDescription returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Description, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetDescription() string {
+	return v.GroupDetail.Description
+}
+
+// GetFullPath returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetFullPath() string {
+	return v.GroupDetail.FullPath
+}
+
+// GetCreatedBy returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetCreatedBy() string {
+	return v.GroupDetail.CreatedBy
+}
+
+// GetParent returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Parent, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetParent() *GroupDetailParentGroup {
+	return v.GroupDetail.Parent
+}
+
+// GetRunnerTags returns ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup.RunnerTags, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetRunnerTags() GroupDetailRunnerTagsNamespaceRunnerTags {
+	return v.GroupDetail.RunnerTags
+}
+
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.GroupDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup struct {
+	Id string `json:"id"`
+
+	Metadata GroupDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Parent *GroupDetailParentGroup `json:"parent"`
+
+	RunnerTags GroupDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+}
+
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup) __premarshalJSON() (*__premarshalListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup, error) {
+	var retval __premarshalListGroupsGroupsGroupConnectionEdgesGroupEdgeNodeGroup
+
+	retval.Id = v.GroupDetail.Id
+	retval.Metadata = v.GroupDetail.Metadata
+	retval.Name = v.GroupDetail.Name
+	retval.Description = v.GroupDetail.Description
+	retval.FullPath = v.GroupDetail.FullPath
+	retval.CreatedBy = v.GroupDetail.CreatedBy
+	retval.Parent = v.GroupDetail.Parent
+	retval.RunnerTags = v.GroupDetail.RunnerTags
+	return &retval, nil
+}
+
+// ListGroupsGroupsGroupConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListGroupsGroupsGroupConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListGroupsGroupsGroupConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionPageInfo) GetHasNextPage() bool { return v.HasNextPage }
+
+// GetEndCursor returns ListGroupsGroupsGroupConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListGroupsGroupsGroupConnectionPageInfo) GetEndCursor() *string { return v.EndCursor }
+
+// ListGroupsResponse is returned by ListGroups on success.
+type ListGroupsResponse struct {
+	Groups ListGroupsGroupsGroupConnection `json:"groups"`
+}
+
+// GetGroups returns ListGroupsResponse.Groups, and is useful for accessing the field via an interface.
+func (v *ListGroupsResponse) GetGroups() ListGroupsGroupsGroupConnection { return v.Groups }
+
+// ListRunnerServiceAccountsNode includes the requested fields of the GraphQL interface Node.
+//
+// ListRunnerServiceAccountsNode is implemented by the following types:
+// ListRunnerServiceAccountsNodeConfigurationVersion
+// ListRunnerServiceAccountsNodeGroup
+// ListRunnerServiceAccountsNodeJob
+// ListRunnerServiceAccountsNodeNamespaceMembership
+// ListRunnerServiceAccountsNodeNamespaceVariable
+// ListRunnerServiceAccountsNodeRole
+// ListRunnerServiceAccountsNodeRun
+// ListRunnerServiceAccountsNodeRunner
+// ListRunnerServiceAccountsNodeRunnerSession
+// ListRunnerServiceAccountsNodeServiceAccount
+// ListRunnerServiceAccountsNodeStateVersion
+// ListRunnerServiceAccountsNodeStateVersionOutput
+// ListRunnerServiceAccountsNodeTeam
+// ListRunnerServiceAccountsNodeUser
+// ListRunnerServiceAccountsNodeWorkspace
+type ListRunnerServiceAccountsNode interface {
+	implementsGraphQLInterfaceListRunnerServiceAccountsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *ListRunnerServiceAccountsNodeConfigurationVersion) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeGroup) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeJob) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeNamespaceMembership) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeNamespaceVariable) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeRole) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeRun) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeRunner) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeRunnerSession) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeServiceAccount) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeStateVersion) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeStateVersionOutput) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeTeam) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeUser) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeWorkspace) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+
+func __unmarshalListRunnerServiceAccountsNode(b []byte, v *ListRunnerServiceAccountsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(ListRunnerServiceAccountsNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(ListRunnerServiceAccountsNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(ListRunnerServiceAccountsNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(ListRunnerServiceAccountsNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(ListRunnerServiceAccountsNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(ListRunnerServiceAccountsNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(ListRunnerServiceAccountsNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(ListRunnerServiceAccountsNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(ListRunnerServiceAccountsNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(ListRunnerServiceAccountsNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(ListRunnerServiceAccountsNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(ListRunnerServiceAccountsNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(ListRunnerServiceAccountsNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(ListRunnerServiceAccountsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(ListRunnerServiceAccountsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for ListRunnerServiceAccountsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalListRunnerServiceAccountsNode(v *ListRunnerServiceAccountsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *ListRunnerServiceAccountsNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for ListRunnerServiceAccountsNode: "%T"`, v)
+	}
+}
+
+// ListRunnerServiceAccountsNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type ListRunnerServiceAccountsNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeGroup includes the requested fields of the GraphQL type Group.
+type ListRunnerServiceAccountsNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeGroup) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeJob includes the requested fields of the GraphQL type Job.
+type ListRunnerServiceAccountsNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeJob) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type ListRunnerServiceAccountsNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type ListRunnerServiceAccountsNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeRole includes the requested fields of the GraphQL type Role.
+type ListRunnerServiceAccountsNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRole) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeRun includes the requested fields of the GraphQL type Run.
+type ListRunnerServiceAccountsNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRun) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListRunnerServiceAccountsNodeRunner struct {
+	Typename                *string                                                                            `json:"__typename"`
+	AssignedServiceAccounts ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection `json:"assignedServiceAccounts"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetAssignedServiceAccounts returns ListRunnerServiceAccountsNodeRunner.AssignedServiceAccounts, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunner) GetAssignedServiceAccounts() ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection {
+	return v.AssignedServiceAccounts
+}
+
+// ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection includes the requested fields of the GraphQL type ServiceAccountConnection.
+type ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection struct {
+	TotalCount int                                                                                                          `json:"totalCount"`
+	PageInfo   ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo                   `json:"pageInfo"`
+	Edges      []*ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetPageInfo returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection) GetPageInfo() ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnection) GetEdges() []*ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge {
+	return v.Edges
+}
+
+// ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge includes the requested fields of the GraphQL type ServiceAccountEdge.
+type ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge struct {
+	Node *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount `json:"node"`
+}
+
+// GetNode returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge) GetNode() *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount {
+	return v.Node
+}
+
+// ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount struct {
+	ServiceAccountDetail `json:"-"`
+}
+
+// GetId returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetId() string {
+	return v.ServiceAccountDetail.Id
+}
+
+// GetMetadata returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Metadata, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetMetadata() ServiceAccountDetailMetadataResourceMetadata {
+	return v.ServiceAccountDetail.Metadata
+}
+
+// GetName returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Name, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetName() string {
+	return v.ServiceAccountDetail.Name
+}
+
+// GetDescription returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Description, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetDescription() string {
+	return v.ServiceAccountDetail.Description
+}
+
+// GetGroupPath returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetGroupPath() string {
+	return v.ServiceAccountDetail.GroupPath
+}
+
+// GetResourcePath returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetResourcePath() string {
+	return v.ServiceAccountDetail.ResourcePath
+}
+
+// GetCreatedBy returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetCreatedBy() string {
+	return v.ServiceAccountDetail.CreatedBy
+}
+
+// GetClientCredentialsEnabled returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ClientCredentialsEnabled, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetClientCredentialsEnabled() bool {
+	return v.ServiceAccountDetail.ClientCredentialsEnabled
+}
+
+// GetClientSecretExpiresAt returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetClientSecretExpiresAt() *time.Time {
+	return v.ServiceAccountDetail.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetOidcTrustPolicies() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy {
+	return v.ServiceAccountDetail.OidcTrustPolicies
+}
+
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ServiceAccountDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount struct {
+	Id string `json:"id"`
+
+	Metadata ServiceAccountDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	ClientCredentialsEnabled bool `json:"clientCredentialsEnabled"`
+
+	ClientSecretExpiresAt *time.Time `json:"clientSecretExpiresAt"`
+
+	OidcTrustPolicies []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy `json:"oidcTrustPolicies"`
+}
+
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) __premarshalJSON() (*__premarshalListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount, error) {
+	var retval __premarshalListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount
+
+	retval.Id = v.ServiceAccountDetail.Id
+	retval.Metadata = v.ServiceAccountDetail.Metadata
+	retval.Name = v.ServiceAccountDetail.Name
+	retval.Description = v.ServiceAccountDetail.Description
+	retval.GroupPath = v.ServiceAccountDetail.GroupPath
+	retval.ResourcePath = v.ServiceAccountDetail.ResourcePath
+	retval.CreatedBy = v.ServiceAccountDetail.CreatedBy
+	retval.ClientCredentialsEnabled = v.ServiceAccountDetail.ClientCredentialsEnabled
+	retval.ClientSecretExpiresAt = v.ServiceAccountDetail.ClientSecretExpiresAt
+	retval.OidcTrustPolicies = v.ServiceAccountDetail.OidcTrustPolicies
+	return &retval, nil
+}
+
+// ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerAssignedServiceAccountsServiceAccountConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListRunnerServiceAccountsNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type ListRunnerServiceAccountsNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListRunnerServiceAccountsNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type ListRunnerServiceAccountsNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type ListRunnerServiceAccountsNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeTeam includes the requested fields of the GraphQL type Team.
+type ListRunnerServiceAccountsNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeTeam) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeUser includes the requested fields of the GraphQL type User.
+type ListRunnerServiceAccountsNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeUser) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type ListRunnerServiceAccountsNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsResponse is returned by ListRunnerServiceAccounts on success.
+type ListRunnerServiceAccountsResponse struct {
+	Node *ListRunnerServiceAccountsNode `json:"-"`
+}
+
+// GetNode returns ListRunnerServiceAccountsResponse.Node, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsResponse) GetNode() *ListRunnerServiceAccountsNode { return v.Node }
+
+func (v *ListRunnerServiceAccountsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListRunnerServiceAccountsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListRunnerServiceAccountsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(ListRunnerServiceAccountsNode)
+			err = __unmarshalListRunnerServiceAccountsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal ListRunnerServiceAccountsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalListRunnerServiceAccountsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *ListRunnerServiceAccountsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListRunnerServiceAccountsResponse) __premarshalJSON() (*__premarshalListRunnerServiceAccountsResponse, error) {
+	var retval __premarshalListRunnerServiceAccountsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalListRunnerServiceAccountsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal ListRunnerServiceAccountsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
 }
 
 // ListRunsResponse is returned by ListRuns on success.
@@ -5893,6 +15810,1341 @@ func (v *ListRunsRunsRunConnectionPageInfo) GetHasNextPage() bool { return v.Has
 // GetEndCursor returns ListRunsRunsRunConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
 func (v *ListRunsRunsRunConnectionPageInfo) GetEndCursor() *string { return v.EndCursor }
 
+// ListServiceAccountsNode includes the requested fields of the GraphQL interface Node.
+//
+// ListServiceAccountsNode is implemented by the following types:
+// ListServiceAccountsNodeConfigurationVersion
+// ListServiceAccountsNodeGroup
+// ListServiceAccountsNodeJob
+// ListServiceAccountsNodeNamespaceMembership
+// ListServiceAccountsNodeNamespaceVariable
+// ListServiceAccountsNodeRole
+// ListServiceAccountsNodeRun
+// ListServiceAccountsNodeRunner
+// ListServiceAccountsNodeRunnerSession
+// ListServiceAccountsNodeServiceAccount
+// ListServiceAccountsNodeStateVersion
+// ListServiceAccountsNodeStateVersionOutput
+// ListServiceAccountsNodeTeam
+// ListServiceAccountsNodeUser
+// ListServiceAccountsNodeWorkspace
+type ListServiceAccountsNode interface {
+	implementsGraphQLInterfaceListServiceAccountsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *ListServiceAccountsNodeConfigurationVersion) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
+func (v *ListServiceAccountsNodeGroup) implementsGraphQLInterfaceListServiceAccountsNode() {}
+func (v *ListServiceAccountsNodeJob) implementsGraphQLInterfaceListServiceAccountsNode()   {}
+func (v *ListServiceAccountsNodeNamespaceMembership) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
+func (v *ListServiceAccountsNodeNamespaceVariable) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
+func (v *ListServiceAccountsNodeRole) implementsGraphQLInterfaceListServiceAccountsNode()           {}
+func (v *ListServiceAccountsNodeRun) implementsGraphQLInterfaceListServiceAccountsNode()            {}
+func (v *ListServiceAccountsNodeRunner) implementsGraphQLInterfaceListServiceAccountsNode()         {}
+func (v *ListServiceAccountsNodeRunnerSession) implementsGraphQLInterfaceListServiceAccountsNode()  {}
+func (v *ListServiceAccountsNodeServiceAccount) implementsGraphQLInterfaceListServiceAccountsNode() {}
+func (v *ListServiceAccountsNodeStateVersion) implementsGraphQLInterfaceListServiceAccountsNode()   {}
+func (v *ListServiceAccountsNodeStateVersionOutput) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
+func (v *ListServiceAccountsNodeTeam) implementsGraphQLInterfaceListServiceAccountsNode()      {}
+func (v *ListServiceAccountsNodeUser) implementsGraphQLInterfaceListServiceAccountsNode()      {}
+func (v *ListServiceAccountsNodeWorkspace) implementsGraphQLInterfaceListServiceAccountsNode() {}
+
+func __unmarshalListServiceAccountsNode(b []byte, v *ListServiceAccountsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(ListServiceAccountsNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(ListServiceAccountsNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(ListServiceAccountsNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(ListServiceAccountsNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(ListServiceAccountsNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(ListServiceAccountsNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(ListServiceAccountsNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(ListServiceAccountsNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(ListServiceAccountsNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(ListServiceAccountsNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(ListServiceAccountsNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(ListServiceAccountsNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(ListServiceAccountsNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(ListServiceAccountsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(ListServiceAccountsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for ListServiceAccountsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalListServiceAccountsNode(v *ListServiceAccountsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *ListServiceAccountsNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for ListServiceAccountsNode: "%T"`, v)
+	}
+}
+
+// ListServiceAccountsNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type ListServiceAccountsNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeGroup includes the requested fields of the GraphQL type Group.
+type ListServiceAccountsNodeGroup struct {
+	Typename        *string                                                             `json:"__typename"`
+	ServiceAccounts ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection `json:"serviceAccounts"`
+}
+
+// GetTypename returns ListServiceAccountsNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetServiceAccounts returns ListServiceAccountsNodeGroup.ServiceAccounts, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroup) GetServiceAccounts() ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection {
+	return v.ServiceAccounts
+}
+
+// ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection includes the requested fields of the GraphQL type ServiceAccountConnection.
+type ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection struct {
+	TotalCount int                                                                                           `json:"totalCount"`
+	PageInfo   ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo                   `json:"pageInfo"`
+	Edges      []*ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetPageInfo returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection) GetPageInfo() ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnection) GetEdges() []*ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge {
+	return v.Edges
+}
+
+// ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge includes the requested fields of the GraphQL type ServiceAccountEdge.
+type ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge struct {
+	Node *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount `json:"node"`
+}
+
+// GetNode returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdge) GetNode() *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount {
+	return v.Node
+}
+
+// ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount struct {
+	ServiceAccountDetail `json:"-"`
+}
+
+// GetId returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetId() string {
+	return v.ServiceAccountDetail.Id
+}
+
+// GetMetadata returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Metadata, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetMetadata() ServiceAccountDetailMetadataResourceMetadata {
+	return v.ServiceAccountDetail.Metadata
+}
+
+// GetName returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Name, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetName() string {
+	return v.ServiceAccountDetail.Name
+}
+
+// GetDescription returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.Description, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetDescription() string {
+	return v.ServiceAccountDetail.Description
+}
+
+// GetGroupPath returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetGroupPath() string {
+	return v.ServiceAccountDetail.GroupPath
+}
+
+// GetResourcePath returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetResourcePath() string {
+	return v.ServiceAccountDetail.ResourcePath
+}
+
+// GetCreatedBy returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetCreatedBy() string {
+	return v.ServiceAccountDetail.CreatedBy
+}
+
+// GetClientCredentialsEnabled returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ClientCredentialsEnabled, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetClientCredentialsEnabled() bool {
+	return v.ServiceAccountDetail.ClientCredentialsEnabled
+}
+
+// GetClientSecretExpiresAt returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetClientSecretExpiresAt() *time.Time {
+	return v.ServiceAccountDetail.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) GetOidcTrustPolicies() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy {
+	return v.ServiceAccountDetail.OidcTrustPolicies
+}
+
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ServiceAccountDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount struct {
+	Id string `json:"id"`
+
+	Metadata ServiceAccountDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	ClientCredentialsEnabled bool `json:"clientCredentialsEnabled"`
+
+	ClientSecretExpiresAt *time.Time `json:"clientSecretExpiresAt"`
+
+	OidcTrustPolicies []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy `json:"oidcTrustPolicies"`
+}
+
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount) __premarshalJSON() (*__premarshalListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount, error) {
+	var retval __premarshalListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionEdgesServiceAccountEdgeNodeServiceAccount
+
+	retval.Id = v.ServiceAccountDetail.Id
+	retval.Metadata = v.ServiceAccountDetail.Metadata
+	retval.Name = v.ServiceAccountDetail.Name
+	retval.Description = v.ServiceAccountDetail.Description
+	retval.GroupPath = v.ServiceAccountDetail.GroupPath
+	retval.ResourcePath = v.ServiceAccountDetail.ResourcePath
+	retval.CreatedBy = v.ServiceAccountDetail.CreatedBy
+	retval.ClientCredentialsEnabled = v.ServiceAccountDetail.ClientCredentialsEnabled
+	retval.ClientSecretExpiresAt = v.ServiceAccountDetail.ClientSecretExpiresAt
+	retval.OidcTrustPolicies = v.ServiceAccountDetail.OidcTrustPolicies
+	return &retval, nil
+}
+
+// ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeGroupServiceAccountsServiceAccountConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListServiceAccountsNodeJob includes the requested fields of the GraphQL type Job.
+type ListServiceAccountsNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeJob) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type ListServiceAccountsNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type ListServiceAccountsNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeRole includes the requested fields of the GraphQL type Role.
+type ListServiceAccountsNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeRole) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeRun includes the requested fields of the GraphQL type Run.
+type ListServiceAccountsNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeRun) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListServiceAccountsNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeRunner) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type ListServiceAccountsNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListServiceAccountsNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type ListServiceAccountsNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type ListServiceAccountsNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeTeam includes the requested fields of the GraphQL type Team.
+type ListServiceAccountsNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeTeam) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeUser includes the requested fields of the GraphQL type User.
+type ListServiceAccountsNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeUser) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type ListServiceAccountsNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsResponse is returned by ListServiceAccounts on success.
+type ListServiceAccountsResponse struct {
+	Node *ListServiceAccountsNode `json:"-"`
+}
+
+// GetNode returns ListServiceAccountsResponse.Node, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsResponse) GetNode() *ListServiceAccountsNode { return v.Node }
+
+func (v *ListServiceAccountsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListServiceAccountsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListServiceAccountsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(ListServiceAccountsNode)
+			err = __unmarshalListServiceAccountsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal ListServiceAccountsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalListServiceAccountsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *ListServiceAccountsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListServiceAccountsResponse) __premarshalJSON() (*__premarshalListServiceAccountsResponse, error) {
+	var retval __premarshalListServiceAccountsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalListServiceAccountsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal ListServiceAccountsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// ListSharedRunnersResponse is returned by ListSharedRunners on success.
+type ListSharedRunnersResponse struct {
+	SharedRunners ListSharedRunnersSharedRunnersRunnerConnection `json:"sharedRunners"`
+}
+
+// GetSharedRunners returns ListSharedRunnersResponse.SharedRunners, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersResponse) GetSharedRunners() ListSharedRunnersSharedRunnersRunnerConnection {
+	return v.SharedRunners
+}
+
+// ListSharedRunnersSharedRunnersRunnerConnection includes the requested fields of the GraphQL type RunnerConnection.
+type ListSharedRunnersSharedRunnersRunnerConnection struct {
+	TotalCount int                                                              `json:"totalCount"`
+	PageInfo   ListSharedRunnersSharedRunnersRunnerConnectionPageInfo           `json:"pageInfo"`
+	Edges      []*ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListSharedRunnersSharedRunnersRunnerConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetPageInfo returns ListSharedRunnersSharedRunnersRunnerConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnection) GetPageInfo() ListSharedRunnersSharedRunnersRunnerConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListSharedRunnersSharedRunnersRunnerConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnection) GetEdges() []*ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdge {
+	return v.Edges
+}
+
+// ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdge includes the requested fields of the GraphQL type RunnerEdge.
+type ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdge struct {
+	Node *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner `json:"node"`
+}
+
+// GetNode returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdge) GetNode() *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner {
+	return v.Node
+}
+
+// ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner struct {
+	RunnerDetail `json:"-"`
+}
+
+// GetId returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Id, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetId() string {
+	return v.RunnerDetail.Id
+}
+
+// GetMetadata returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Metadata, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetMetadata() RunnerDetailMetadataResourceMetadata {
+	return v.RunnerDetail.Metadata
+}
+
+// GetName returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Name, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetName() string {
+	return v.RunnerDetail.Name
+}
+
+// GetDescription returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Description, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetDescription() string {
+	return v.RunnerDetail.Description
+}
+
+// GetGroupPath returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetGroupPath() string {
+	return v.RunnerDetail.GroupPath
+}
+
+// GetResourcePath returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetResourcePath() string {
+	return v.RunnerDetail.ResourcePath
+}
+
+// GetType returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Type, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetType() RunnerType {
+	return v.RunnerDetail.Type
+}
+
+// GetDisabled returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Disabled, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetDisabled() bool {
+	return v.RunnerDetail.Disabled
+}
+
+// GetRunUntaggedJobs returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetRunUntaggedJobs() bool {
+	return v.RunnerDetail.RunUntaggedJobs
+}
+
+// GetTags returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.Tags, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetTags() []string {
+	return v.RunnerDetail.Tags
+}
+
+// GetCreatedBy returns ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) GetCreatedBy() string {
+	return v.RunnerDetail.CreatedBy
+}
+
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.RunnerDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner struct {
+	Id string `json:"id"`
+
+	Metadata RunnerDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Type RunnerType `json:"type"`
+
+	Disabled bool `json:"disabled"`
+
+	RunUntaggedJobs bool `json:"runUntaggedJobs"`
+
+	Tags []string `json:"tags"`
+
+	CreatedBy string `json:"createdBy"`
+}
+
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner) __premarshalJSON() (*__premarshalListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner, error) {
+	var retval __premarshalListSharedRunnersSharedRunnersRunnerConnectionEdgesRunnerEdgeNodeRunner
+
+	retval.Id = v.RunnerDetail.Id
+	retval.Metadata = v.RunnerDetail.Metadata
+	retval.Name = v.RunnerDetail.Name
+	retval.Description = v.RunnerDetail.Description
+	retval.GroupPath = v.RunnerDetail.GroupPath
+	retval.ResourcePath = v.RunnerDetail.ResourcePath
+	retval.Type = v.RunnerDetail.Type
+	retval.Disabled = v.RunnerDetail.Disabled
+	retval.RunUntaggedJobs = v.RunnerDetail.RunUntaggedJobs
+	retval.Tags = v.RunnerDetail.Tags
+	retval.CreatedBy = v.RunnerDetail.CreatedBy
+	return &retval, nil
+}
+
+// ListSharedRunnersSharedRunnersRunnerConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListSharedRunnersSharedRunnersRunnerConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListSharedRunnersSharedRunnersRunnerConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListSharedRunnersSharedRunnersRunnerConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListSharedRunnersSharedRunnersRunnerConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListWorkspacesResponse is returned by ListWorkspaces on success.
+type ListWorkspacesResponse struct {
+	Workspaces ListWorkspacesWorkspacesWorkspaceConnection `json:"workspaces"`
+}
+
+// GetWorkspaces returns ListWorkspacesResponse.Workspaces, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesResponse) GetWorkspaces() ListWorkspacesWorkspacesWorkspaceConnection {
+	return v.Workspaces
+}
+
+// ListWorkspacesWorkspacesWorkspaceConnection includes the requested fields of the GraphQL type WorkspaceConnection.
+type ListWorkspacesWorkspacesWorkspaceConnection struct {
+	TotalCount int                                                              `json:"totalCount"`
+	PageInfo   ListWorkspacesWorkspacesWorkspaceConnectionPageInfo              `json:"pageInfo"`
+	Edges      []*ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListWorkspacesWorkspacesWorkspaceConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetPageInfo returns ListWorkspacesWorkspacesWorkspaceConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnection) GetPageInfo() ListWorkspacesWorkspacesWorkspaceConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListWorkspacesWorkspacesWorkspaceConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnection) GetEdges() []*ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdge {
+	return v.Edges
+}
+
+// ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdge includes the requested fields of the GraphQL type WorkspaceEdge.
+type ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdge struct {
+	Node *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace `json:"node"`
+}
+
+// GetNode returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdge) GetNode() *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace {
+	return v.Node
+}
+
+// ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace struct {
+	WorkspaceDetail `json:"-"`
+}
+
+// GetId returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetId() string {
+	return v.WorkspaceDetail.Id
+}
+
+// GetMetadata returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Metadata, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetMetadata() WorkspaceDetailMetadataResourceMetadata {
+	return v.WorkspaceDetail.Metadata
+}
+
+// GetName returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Name, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetName() string {
+	return v.WorkspaceDetail.Name
+}
+
+// GetDescription returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Description, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetDescription() string {
+	return v.WorkspaceDetail.Description
+}
+
+// GetFullPath returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetFullPath() string {
+	return v.WorkspaceDetail.FullPath
+}
+
+// GetGroupPath returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetGroupPath() string {
+	return v.WorkspaceDetail.GroupPath
+}
+
+// GetDirtyState returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.DirtyState, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetDirtyState() bool {
+	return v.WorkspaceDetail.DirtyState
+}
+
+// GetDestroyed returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Destroyed, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetDestroyed() bool {
+	return v.WorkspaceDetail.Destroyed
+}
+
+// GetLocked returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Locked, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetLocked() bool {
+	return v.WorkspaceDetail.Locked
+}
+
+// GetMaxJobDuration returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetMaxJobDuration() int {
+	return v.WorkspaceDetail.MaxJobDuration
+}
+
+// GetTerraformVersion returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetTerraformVersion() string {
+	return v.WorkspaceDetail.TerraformVersion
+}
+
+// GetPreventDestroyPlan returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetPreventDestroyPlan() bool {
+	return v.WorkspaceDetail.PreventDestroyPlan
+}
+
+// GetCreatedBy returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetCreatedBy() string {
+	return v.WorkspaceDetail.CreatedBy
+}
+
+// GetLabels returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.Labels, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel {
+	return v.WorkspaceDetail.Labels
+}
+
+// GetRunnerTags returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.RunnerTags, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.WorkspaceDetail.RunnerTags
+}
+
+// GetCurrentApplyRun returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.WorkspaceDetail.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.WorkspaceDetail.CurrentStateVersion
+}
+
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace struct {
+	Id string `json:"id"`
+
+	Metadata WorkspaceDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	GroupPath string `json:"groupPath"`
+
+	DirtyState bool `json:"dirtyState"`
+
+	Destroyed bool `json:"destroyed"`
+
+	Locked bool `json:"locked"`
+
+	MaxJobDuration int `json:"maxJobDuration"`
+
+	TerraformVersion string `json:"terraformVersion"`
+
+	PreventDestroyPlan bool `json:"preventDestroyPlan"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []WorkspaceDetailLabelsWorkspaceLabel `json:"labels"`
+
+	RunnerTags WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+
+	CurrentApplyRun *WorkspaceDetailCurrentApplyRun `json:"currentApplyRun"`
+
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion `json:"currentStateVersion"`
+}
+
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace) __premarshalJSON() (*__premarshalListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace, error) {
+	var retval __premarshalListWorkspacesWorkspacesWorkspaceConnectionEdgesWorkspaceEdgeNodeWorkspace
+
+	retval.Id = v.WorkspaceDetail.Id
+	retval.Metadata = v.WorkspaceDetail.Metadata
+	retval.Name = v.WorkspaceDetail.Name
+	retval.Description = v.WorkspaceDetail.Description
+	retval.FullPath = v.WorkspaceDetail.FullPath
+	retval.GroupPath = v.WorkspaceDetail.GroupPath
+	retval.DirtyState = v.WorkspaceDetail.DirtyState
+	retval.Destroyed = v.WorkspaceDetail.Destroyed
+	retval.Locked = v.WorkspaceDetail.Locked
+	retval.MaxJobDuration = v.WorkspaceDetail.MaxJobDuration
+	retval.TerraformVersion = v.WorkspaceDetail.TerraformVersion
+	retval.PreventDestroyPlan = v.WorkspaceDetail.PreventDestroyPlan
+	retval.CreatedBy = v.WorkspaceDetail.CreatedBy
+	retval.Labels = v.WorkspaceDetail.Labels
+	retval.RunnerTags = v.WorkspaceDetail.RunnerTags
+	retval.CurrentApplyRun = v.WorkspaceDetail.CurrentApplyRun
+	retval.CurrentStateVersion = v.WorkspaceDetail.CurrentStateVersion
+	return &retval, nil
+}
+
+// ListWorkspacesWorkspacesWorkspaceConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListWorkspacesWorkspacesWorkspaceConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListWorkspacesWorkspacesWorkspaceConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListWorkspacesWorkspacesWorkspaceConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListWorkspacesWorkspacesWorkspaceConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+type LockWorkspaceInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	WorkspaceId      *string `json:"workspaceId"`
+}
+
+// GetClientMutationId returns LockWorkspaceInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetWorkspaceId returns LockWorkspaceInput.WorkspaceId, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceInput) GetWorkspaceId() *string { return v.WorkspaceId }
+
+// LockWorkspaceLockWorkspaceLockWorkspacePayload includes the requested fields of the GraphQL type LockWorkspacePayload.
+type LockWorkspaceLockWorkspaceLockWorkspacePayload struct {
+	Workspace *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace        `json:"workspace"`
+	Problems  []LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem `json:"problems"`
+}
+
+// GetWorkspace returns LockWorkspaceLockWorkspaceLockWorkspacePayload.Workspace, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayload) GetWorkspace() *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace {
+	return v.Workspace
+}
+
+// GetProblems returns LockWorkspaceLockWorkspaceLockWorkspacePayload.Problems, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayload) GetProblems() []LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem {
+	return v.Problems
+}
+
+// LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalLockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem) __premarshalJSON() (*__premarshalLockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem, error) {
+	var retval __premarshalLockWorkspaceLockWorkspaceLockWorkspacePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace includes the requested fields of the GraphQL type Workspace.
+type LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace struct {
+	WorkspaceDetail `json:"-"`
+}
+
+// GetId returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetId() string {
+	return v.WorkspaceDetail.Id
+}
+
+// GetMetadata returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Metadata, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetMetadata() WorkspaceDetailMetadataResourceMetadata {
+	return v.WorkspaceDetail.Metadata
+}
+
+// GetName returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Name, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetName() string {
+	return v.WorkspaceDetail.Name
+}
+
+// GetDescription returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Description, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetDescription() string {
+	return v.WorkspaceDetail.Description
+}
+
+// GetFullPath returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetFullPath() string {
+	return v.WorkspaceDetail.FullPath
+}
+
+// GetGroupPath returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.GroupPath, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetGroupPath() string {
+	return v.WorkspaceDetail.GroupPath
+}
+
+// GetDirtyState returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.DirtyState, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetDirtyState() bool {
+	return v.WorkspaceDetail.DirtyState
+}
+
+// GetDestroyed returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Destroyed, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetDestroyed() bool {
+	return v.WorkspaceDetail.Destroyed
+}
+
+// GetLocked returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Locked, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetLocked() bool {
+	return v.WorkspaceDetail.Locked
+}
+
+// GetMaxJobDuration returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetMaxJobDuration() int {
+	return v.WorkspaceDetail.MaxJobDuration
+}
+
+// GetTerraformVersion returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetTerraformVersion() string {
+	return v.WorkspaceDetail.TerraformVersion
+}
+
+// GetPreventDestroyPlan returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetPreventDestroyPlan() bool {
+	return v.WorkspaceDetail.PreventDestroyPlan
+}
+
+// GetCreatedBy returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.CreatedBy, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetCreatedBy() string {
+	return v.WorkspaceDetail.CreatedBy
+}
+
+// GetLabels returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.Labels, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel {
+	return v.WorkspaceDetail.Labels
+}
+
+// GetRunnerTags returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.RunnerTags, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.WorkspaceDetail.RunnerTags
+}
+
+// GetCurrentApplyRun returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.WorkspaceDetail.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.WorkspaceDetail.CurrentStateVersion
+}
+
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalLockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace struct {
+	Id string `json:"id"`
+
+	Metadata WorkspaceDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	GroupPath string `json:"groupPath"`
+
+	DirtyState bool `json:"dirtyState"`
+
+	Destroyed bool `json:"destroyed"`
+
+	Locked bool `json:"locked"`
+
+	MaxJobDuration int `json:"maxJobDuration"`
+
+	TerraformVersion string `json:"terraformVersion"`
+
+	PreventDestroyPlan bool `json:"preventDestroyPlan"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []WorkspaceDetailLabelsWorkspaceLabel `json:"labels"`
+
+	RunnerTags WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+
+	CurrentApplyRun *WorkspaceDetailCurrentApplyRun `json:"currentApplyRun"`
+
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion `json:"currentStateVersion"`
+}
+
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *LockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace) __premarshalJSON() (*__premarshalLockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace, error) {
+	var retval __premarshalLockWorkspaceLockWorkspaceLockWorkspacePayloadWorkspace
+
+	retval.Id = v.WorkspaceDetail.Id
+	retval.Metadata = v.WorkspaceDetail.Metadata
+	retval.Name = v.WorkspaceDetail.Name
+	retval.Description = v.WorkspaceDetail.Description
+	retval.FullPath = v.WorkspaceDetail.FullPath
+	retval.GroupPath = v.WorkspaceDetail.GroupPath
+	retval.DirtyState = v.WorkspaceDetail.DirtyState
+	retval.Destroyed = v.WorkspaceDetail.Destroyed
+	retval.Locked = v.WorkspaceDetail.Locked
+	retval.MaxJobDuration = v.WorkspaceDetail.MaxJobDuration
+	retval.TerraformVersion = v.WorkspaceDetail.TerraformVersion
+	retval.PreventDestroyPlan = v.WorkspaceDetail.PreventDestroyPlan
+	retval.CreatedBy = v.WorkspaceDetail.CreatedBy
+	retval.Labels = v.WorkspaceDetail.Labels
+	retval.RunnerTags = v.WorkspaceDetail.RunnerTags
+	retval.CurrentApplyRun = v.WorkspaceDetail.CurrentApplyRun
+	retval.CurrentStateVersion = v.WorkspaceDetail.CurrentStateVersion
+	return &retval, nil
+}
+
+// LockWorkspaceResponse is returned by LockWorkspace on success.
+type LockWorkspaceResponse struct {
+	LockWorkspace LockWorkspaceLockWorkspaceLockWorkspacePayload `json:"lockWorkspace"`
+}
+
+// GetLockWorkspace returns LockWorkspaceResponse.LockWorkspace, and is useful for accessing the field via an interface.
+func (v *LockWorkspaceResponse) GetLockWorkspace() LockWorkspaceLockWorkspaceLockWorkspacePayload {
+	return v.LockWorkspace
+}
+
 // MeMeMeResponse includes the requested fields of the GraphQL interface MeResponse.
 //
 // MeMeMeResponse is implemented by the following types:
@@ -6124,6 +17376,419 @@ func (v *MeResponse) __premarshalJSON() (*__premarshalMeResponse, error) {
 	return &retval, nil
 }
 
+// MembershipDetail includes the GraphQL fields of NamespaceMembership requested by the fragment MembershipDetail.
+type MembershipDetail struct {
+	Id        string                                   `json:"id"`
+	Metadata  MembershipDetailMetadataResourceMetadata `json:"metadata"`
+	Member    *MembershipDetailMember                  `json:"-"`
+	Namespace *MembershipDetailNamespace               `json:"-"`
+	Role      MembershipDetailRole                     `json:"role"`
+}
+
+// GetId returns MembershipDetail.Id, and is useful for accessing the field via an interface.
+func (v *MembershipDetail) GetId() string { return v.Id }
+
+// GetMetadata returns MembershipDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *MembershipDetail) GetMetadata() MembershipDetailMetadataResourceMetadata { return v.Metadata }
+
+// GetMember returns MembershipDetail.Member, and is useful for accessing the field via an interface.
+func (v *MembershipDetail) GetMember() *MembershipDetailMember { return v.Member }
+
+// GetNamespace returns MembershipDetail.Namespace, and is useful for accessing the field via an interface.
+func (v *MembershipDetail) GetNamespace() *MembershipDetailNamespace { return v.Namespace }
+
+// GetRole returns MembershipDetail.Role, and is useful for accessing the field via an interface.
+func (v *MembershipDetail) GetRole() MembershipDetailRole { return v.Role }
+
+func (v *MembershipDetail) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*MembershipDetail
+		Member    json.RawMessage `json:"member"`
+		Namespace json.RawMessage `json:"namespace"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.MembershipDetail = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Member
+		src := firstPass.Member
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(MembershipDetailMember)
+			err = __unmarshalMembershipDetailMember(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+
+	{
+		dst := &v.Namespace
+		src := firstPass.Namespace
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(MembershipDetailNamespace)
+			err = __unmarshalMembershipDetailNamespace(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalMembershipDetail struct {
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *MembershipDetail) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *MembershipDetail) __premarshalJSON() (*__premarshalMembershipDetail, error) {
+	var retval __premarshalMembershipDetail
+
+	retval.Id = v.Id
+	retval.Metadata = v.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.Role
+	return &retval, nil
+}
+
+// MembershipDetailMember includes the requested fields of the GraphQL interface Member.
+//
+// MembershipDetailMember is implemented by the following types:
+// MembershipDetailMemberServiceAccount
+// MembershipDetailMemberTeam
+// MembershipDetailMemberUser
+type MembershipDetailMember interface {
+	implementsGraphQLInterfaceMembershipDetailMember()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *MembershipDetailMemberServiceAccount) implementsGraphQLInterfaceMembershipDetailMember() {}
+func (v *MembershipDetailMemberTeam) implementsGraphQLInterfaceMembershipDetailMember()           {}
+func (v *MembershipDetailMemberUser) implementsGraphQLInterfaceMembershipDetailMember()           {}
+
+func __unmarshalMembershipDetailMember(b []byte, v *MembershipDetailMember) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ServiceAccount":
+		*v = new(MembershipDetailMemberServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(MembershipDetailMemberTeam)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(MembershipDetailMemberUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Member.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for MembershipDetailMember: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalMembershipDetailMember(v *MembershipDetailMember) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *MembershipDetailMemberServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*MembershipDetailMemberServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *MembershipDetailMemberTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*MembershipDetailMemberTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *MembershipDetailMemberUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*MembershipDetailMemberUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for MembershipDetailMember: "%T"`, v)
+	}
+}
+
+// MembershipDetailMemberServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type MembershipDetailMemberServiceAccount struct {
+	Typename     *string `json:"__typename"`
+	Id           string  `json:"id"`
+	ResourcePath string  `json:"resourcePath"`
+}
+
+// GetTypename returns MembershipDetailMemberServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetId returns MembershipDetailMemberServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberServiceAccount) GetId() string { return v.Id }
+
+// GetResourcePath returns MembershipDetailMemberServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberServiceAccount) GetResourcePath() string { return v.ResourcePath }
+
+// MembershipDetailMemberTeam includes the requested fields of the GraphQL type Team.
+type MembershipDetailMemberTeam struct {
+	Typename *string `json:"__typename"`
+	Id       string  `json:"id"`
+	Name     string  `json:"name"`
+}
+
+// GetTypename returns MembershipDetailMemberTeam.Typename, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberTeam) GetTypename() *string { return v.Typename }
+
+// GetId returns MembershipDetailMemberTeam.Id, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberTeam) GetId() string { return v.Id }
+
+// GetName returns MembershipDetailMemberTeam.Name, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberTeam) GetName() string { return v.Name }
+
+// MembershipDetailMemberUser includes the requested fields of the GraphQL type User.
+type MembershipDetailMemberUser struct {
+	Typename *string `json:"__typename"`
+	Id       string  `json:"id"`
+	Username string  `json:"username"`
+}
+
+// GetTypename returns MembershipDetailMemberUser.Typename, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberUser) GetTypename() *string { return v.Typename }
+
+// GetId returns MembershipDetailMemberUser.Id, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberUser) GetId() string { return v.Id }
+
+// GetUsername returns MembershipDetailMemberUser.Username, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMemberUser) GetUsername() string { return v.Username }
+
+// MembershipDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type MembershipDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns MembershipDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns MembershipDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetUpdatedAt returns MembershipDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMetadataResourceMetadata) GetUpdatedAt() time.Time { return v.UpdatedAt }
+
+// GetTrn returns MembershipDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *MembershipDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+// MembershipDetailNamespace includes the requested fields of the GraphQL interface Namespace.
+//
+// MembershipDetailNamespace is implemented by the following types:
+// MembershipDetailNamespaceGroup
+// MembershipDetailNamespaceWorkspace
+type MembershipDetailNamespace interface {
+	implementsGraphQLInterfaceMembershipDetailNamespace()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+	// GetFullPath returns the interface-field "fullPath" from its implementation.
+	GetFullPath() string
+}
+
+func (v *MembershipDetailNamespaceGroup) implementsGraphQLInterfaceMembershipDetailNamespace()     {}
+func (v *MembershipDetailNamespaceWorkspace) implementsGraphQLInterfaceMembershipDetailNamespace() {}
+
+func __unmarshalMembershipDetailNamespace(b []byte, v *MembershipDetailNamespace) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "Group":
+		*v = new(MembershipDetailNamespaceGroup)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(MembershipDetailNamespaceWorkspace)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Namespace.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for MembershipDetailNamespace: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalMembershipDetailNamespace(v *MembershipDetailNamespace) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *MembershipDetailNamespaceGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*MembershipDetailNamespaceGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *MembershipDetailNamespaceWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*MembershipDetailNamespaceWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for MembershipDetailNamespace: "%T"`, v)
+	}
+}
+
+// MembershipDetailNamespaceGroup includes the requested fields of the GraphQL type Group.
+type MembershipDetailNamespaceGroup struct {
+	Typename *string `json:"__typename"`
+	FullPath string  `json:"fullPath"`
+}
+
+// GetTypename returns MembershipDetailNamespaceGroup.Typename, and is useful for accessing the field via an interface.
+func (v *MembershipDetailNamespaceGroup) GetTypename() *string { return v.Typename }
+
+// GetFullPath returns MembershipDetailNamespaceGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *MembershipDetailNamespaceGroup) GetFullPath() string { return v.FullPath }
+
+// MembershipDetailNamespaceWorkspace includes the requested fields of the GraphQL type Workspace.
+type MembershipDetailNamespaceWorkspace struct {
+	Typename *string `json:"__typename"`
+	FullPath string  `json:"fullPath"`
+}
+
+// GetTypename returns MembershipDetailNamespaceWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *MembershipDetailNamespaceWorkspace) GetTypename() *string { return v.Typename }
+
+// GetFullPath returns MembershipDetailNamespaceWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *MembershipDetailNamespaceWorkspace) GetFullPath() string { return v.FullPath }
+
+// MembershipDetailRole includes the requested fields of the GraphQL type Role.
+type MembershipDetailRole struct {
+	Name string `json:"name"`
+}
+
+// GetName returns MembershipDetailRole.Name, and is useful for accessing the field via an interface.
+func (v *MembershipDetailRole) GetName() string { return v.Name }
+
+type NamespaceRunnerTagsInput struct {
+	Inherit bool     `json:"inherit"`
+	Tags    []string `json:"tags"`
+}
+
+// GetInherit returns NamespaceRunnerTagsInput.Inherit, and is useful for accessing the field via an interface.
+func (v *NamespaceRunnerTagsInput) GetInherit() bool { return v.Inherit }
+
+// GetTags returns NamespaceRunnerTagsInput.Tags, and is useful for accessing the field via an interface.
+func (v *NamespaceRunnerTagsInput) GetTags() []string { return v.Tags }
+
+type OIDCTrustPolicyInput struct {
+	Issuer          string           `json:"issuer"`
+	BoundClaimsType *BoundClaimsType `json:"boundClaimsType"`
+	BoundClaims     []JWTClaimInput  `json:"boundClaims"`
+}
+
+// GetIssuer returns OIDCTrustPolicyInput.Issuer, and is useful for accessing the field via an interface.
+func (v *OIDCTrustPolicyInput) GetIssuer() string { return v.Issuer }
+
+// GetBoundClaimsType returns OIDCTrustPolicyInput.BoundClaimsType, and is useful for accessing the field via an interface.
+func (v *OIDCTrustPolicyInput) GetBoundClaimsType() *BoundClaimsType { return v.BoundClaimsType }
+
+// GetBoundClaims returns OIDCTrustPolicyInput.BoundClaims, and is useful for accessing the field via an interface.
+func (v *OIDCTrustPolicyInput) GetBoundClaims() []JWTClaimInput { return v.BoundClaims }
+
 type PlanStatus string
 
 const (
@@ -6179,6 +17844,13 @@ var AllProblemType = []ProblemType{
 	ProblemTypeForbidden,
 	ProblemTypeServiceUnavailable,
 }
+
+type ResourceMetadataInput struct {
+	Version string `json:"version"`
+}
+
+// GetVersion returns ResourceMetadataInput.Version, and is useful for accessing the field via an interface.
+func (v *ResourceMetadataInput) GetVersion() string { return v.Version }
 
 // RunFields includes the GraphQL fields of Run requested by the fragment RunFields.
 type RunFields struct {
@@ -6720,6 +18392,102 @@ var AllRunnerAvailabilityStatus = []RunnerAvailabilityStatus{
 	RunnerAvailabilityStatusAssigned,
 }
 
+// RunnerDetail includes the GraphQL fields of Runner requested by the fragment RunnerDetail.
+type RunnerDetail struct {
+	Id              string                               `json:"id"`
+	Metadata        RunnerDetailMetadataResourceMetadata `json:"metadata"`
+	Name            string                               `json:"name"`
+	Description     string                               `json:"description"`
+	GroupPath       string                               `json:"groupPath"`
+	ResourcePath    string                               `json:"resourcePath"`
+	Type            RunnerType                           `json:"type"`
+	Disabled        bool                                 `json:"disabled"`
+	RunUntaggedJobs bool                                 `json:"runUntaggedJobs"`
+	Tags            []string                             `json:"tags"`
+	CreatedBy       string                               `json:"createdBy"`
+}
+
+// GetId returns RunnerDetail.Id, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetId() string { return v.Id }
+
+// GetMetadata returns RunnerDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetMetadata() RunnerDetailMetadataResourceMetadata { return v.Metadata }
+
+// GetName returns RunnerDetail.Name, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetName() string { return v.Name }
+
+// GetDescription returns RunnerDetail.Description, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetDescription() string { return v.Description }
+
+// GetGroupPath returns RunnerDetail.GroupPath, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetGroupPath() string { return v.GroupPath }
+
+// GetResourcePath returns RunnerDetail.ResourcePath, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetResourcePath() string { return v.ResourcePath }
+
+// GetType returns RunnerDetail.Type, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetType() RunnerType { return v.Type }
+
+// GetDisabled returns RunnerDetail.Disabled, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetDisabled() bool { return v.Disabled }
+
+// GetRunUntaggedJobs returns RunnerDetail.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetRunUntaggedJobs() bool { return v.RunUntaggedJobs }
+
+// GetTags returns RunnerDetail.Tags, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetTags() []string { return v.Tags }
+
+// GetCreatedBy returns RunnerDetail.CreatedBy, and is useful for accessing the field via an interface.
+func (v *RunnerDetail) GetCreatedBy() string { return v.CreatedBy }
+
+// RunnerDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type RunnerDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns RunnerDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *RunnerDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns RunnerDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *RunnerDetailMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetUpdatedAt returns RunnerDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *RunnerDetailMetadataResourceMetadata) GetUpdatedAt() time.Time { return v.UpdatedAt }
+
+// GetTrn returns RunnerDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *RunnerDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+type RunnerSort string
+
+const (
+	RunnerSortUpdatedAtAsc   RunnerSort = "UPDATED_AT_ASC"
+	RunnerSortUpdatedAtDesc  RunnerSort = "UPDATED_AT_DESC"
+	RunnerSortGroupLevelAsc  RunnerSort = "GROUP_LEVEL_ASC"
+	RunnerSortGroupLevelDesc RunnerSort = "GROUP_LEVEL_DESC"
+)
+
+var AllRunnerSort = []RunnerSort{
+	RunnerSortUpdatedAtAsc,
+	RunnerSortUpdatedAtDesc,
+	RunnerSortGroupLevelAsc,
+	RunnerSortGroupLevelDesc,
+}
+
+type RunnerType string
+
+const (
+	RunnerTypeGroup  RunnerType = "group"
+	RunnerTypeShared RunnerType = "shared"
+)
+
+var AllRunnerType = []RunnerType{
+	RunnerTypeGroup,
+	RunnerTypeShared,
+}
+
 // ServerVersionResponse is returned by ServerVersion on success.
 type ServerVersionResponse struct {
 	Version ServerVersionVersion `json:"version"`
@@ -6735,6 +18503,1860 @@ type ServerVersionVersion struct {
 
 // GetVersion returns ServerVersionVersion.Version, and is useful for accessing the field via an interface.
 func (v *ServerVersionVersion) GetVersion() string { return v.Version }
+
+// ServiceAccountDetail includes the GraphQL fields of ServiceAccount requested by the fragment ServiceAccountDetail.
+type ServiceAccountDetail struct {
+	Id                       string                                                 `json:"id"`
+	Metadata                 ServiceAccountDetailMetadataResourceMetadata           `json:"metadata"`
+	Name                     string                                                 `json:"name"`
+	Description              string                                                 `json:"description"`
+	GroupPath                string                                                 `json:"groupPath"`
+	ResourcePath             string                                                 `json:"resourcePath"`
+	CreatedBy                string                                                 `json:"createdBy"`
+	ClientCredentialsEnabled bool                                                   `json:"clientCredentialsEnabled"`
+	ClientSecretExpiresAt    *time.Time                                             `json:"clientSecretExpiresAt"`
+	OidcTrustPolicies        []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy `json:"oidcTrustPolicies"`
+}
+
+// GetId returns ServiceAccountDetail.Id, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetId() string { return v.Id }
+
+// GetMetadata returns ServiceAccountDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetMetadata() ServiceAccountDetailMetadataResourceMetadata {
+	return v.Metadata
+}
+
+// GetName returns ServiceAccountDetail.Name, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetName() string { return v.Name }
+
+// GetDescription returns ServiceAccountDetail.Description, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetDescription() string { return v.Description }
+
+// GetGroupPath returns ServiceAccountDetail.GroupPath, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetGroupPath() string { return v.GroupPath }
+
+// GetResourcePath returns ServiceAccountDetail.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetResourcePath() string { return v.ResourcePath }
+
+// GetCreatedBy returns ServiceAccountDetail.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetCreatedBy() string { return v.CreatedBy }
+
+// GetClientCredentialsEnabled returns ServiceAccountDetail.ClientCredentialsEnabled, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetClientCredentialsEnabled() bool { return v.ClientCredentialsEnabled }
+
+// GetClientSecretExpiresAt returns ServiceAccountDetail.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetClientSecretExpiresAt() *time.Time { return v.ClientSecretExpiresAt }
+
+// GetOidcTrustPolicies returns ServiceAccountDetail.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetail) GetOidcTrustPolicies() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy {
+	return v.OidcTrustPolicies
+}
+
+// ServiceAccountDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type ServiceAccountDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns ServiceAccountDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns ServiceAccountDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetUpdatedAt returns ServiceAccountDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailMetadataResourceMetadata) GetUpdatedAt() time.Time { return v.UpdatedAt }
+
+// GetTrn returns ServiceAccountDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+// ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy includes the requested fields of the GraphQL type OIDCTrustPolicy.
+type ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy struct {
+	Issuer          string                                                                    `json:"issuer"`
+	BoundClaimsType BoundClaimsType                                                           `json:"boundClaimsType"`
+	BoundClaims     []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim `json:"boundClaims"`
+}
+
+// GetIssuer returns ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy.Issuer, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy) GetIssuer() string { return v.Issuer }
+
+// GetBoundClaimsType returns ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy.BoundClaimsType, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy) GetBoundClaimsType() BoundClaimsType {
+	return v.BoundClaimsType
+}
+
+// GetBoundClaims returns ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy.BoundClaims, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy) GetBoundClaims() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim {
+	return v.BoundClaims
+}
+
+// ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim includes the requested fields of the GraphQL type JWTClaim.
+type ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetName returns ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim.Name, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim) GetName() string {
+	return v.Name
+}
+
+// GetValue returns ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim.Value, and is useful for accessing the field via an interface.
+func (v *ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicyBoundClaimsJWTClaim) GetValue() string {
+	return v.Value
+}
+
+type ServiceAccountSort string
+
+const (
+	ServiceAccountSortUpdatedAtAsc   ServiceAccountSort = "UPDATED_AT_ASC"
+	ServiceAccountSortUpdatedAtDesc  ServiceAccountSort = "UPDATED_AT_DESC"
+	ServiceAccountSortGroupLevelAsc  ServiceAccountSort = "GROUP_LEVEL_ASC"
+	ServiceAccountSortGroupLevelDesc ServiceAccountSort = "GROUP_LEVEL_DESC"
+)
+
+var AllServiceAccountSort = []ServiceAccountSort{
+	ServiceAccountSortUpdatedAtAsc,
+	ServiceAccountSortUpdatedAtDesc,
+	ServiceAccountSortGroupLevelAsc,
+	ServiceAccountSortGroupLevelDesc,
+}
+
+// TerraformVersionsResponse is returned by TerraformVersions on success.
+type TerraformVersionsResponse struct {
+	TerraformCLIVersions *TerraformVersionsTerraformCLIVersions `json:"terraformCLIVersions"`
+}
+
+// GetTerraformCLIVersions returns TerraformVersionsResponse.TerraformCLIVersions, and is useful for accessing the field via an interface.
+func (v *TerraformVersionsResponse) GetTerraformCLIVersions() *TerraformVersionsTerraformCLIVersions {
+	return v.TerraformCLIVersions
+}
+
+// TerraformVersionsTerraformCLIVersions includes the requested fields of the GraphQL type TerraformCLIVersions.
+type TerraformVersionsTerraformCLIVersions struct {
+	Versions []string `json:"versions"`
+}
+
+// GetVersions returns TerraformVersionsTerraformCLIVersions.Versions, and is useful for accessing the field via an interface.
+func (v *TerraformVersionsTerraformCLIVersions) GetVersions() []string { return v.Versions }
+
+// UnassignServiceAccountFromRunnerResponse is returned by UnassignServiceAccountFromRunner on success.
+type UnassignServiceAccountFromRunnerResponse struct {
+	UnassignServiceAccountFromRunner UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload `json:"unassignServiceAccountFromRunner"`
+}
+
+// GetUnassignServiceAccountFromRunner returns UnassignServiceAccountFromRunnerResponse.UnassignServiceAccountFromRunner, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerResponse) GetUnassignServiceAccountFromRunner() UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload {
+	return v.UnassignServiceAccountFromRunner
+}
+
+// UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload includes the requested fields of the GraphQL type AssignServiceAccountToRunnerPayload.
+type UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload struct {
+	Runner         *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner           `json:"runner"`
+	ServiceAccount *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount   `json:"serviceAccount"`
+	Problems       []UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem `json:"problems"`
+}
+
+// GetRunner returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload.Runner, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload) GetRunner() *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner {
+	return v.Runner
+}
+
+// GetServiceAccount returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload.ServiceAccount, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload) GetServiceAccount() *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount {
+	return v.ServiceAccount
+}
+
+// GetProblems returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload.Problems, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayload) GetProblems() []UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem {
+	return v.Problems
+}
+
+// UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem) __premarshalJSON() (*__premarshalUnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem, error) {
+	var retval __premarshalUnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner includes the requested fields of the GraphQL type Runner.
+type UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner.Id, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadRunner) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+// UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *UnassignServiceAccountFromRunnerUnassignServiceAccountFromRunnerAssignServiceAccountToRunnerPayloadServiceAccount) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+type UnlockWorkspaceInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	WorkspaceId      *string `json:"workspaceId"`
+}
+
+// GetClientMutationId returns UnlockWorkspaceInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetWorkspaceId returns UnlockWorkspaceInput.WorkspaceId, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceInput) GetWorkspaceId() *string { return v.WorkspaceId }
+
+// UnlockWorkspaceResponse is returned by UnlockWorkspace on success.
+type UnlockWorkspaceResponse struct {
+	UnlockWorkspace UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload `json:"unlockWorkspace"`
+}
+
+// GetUnlockWorkspace returns UnlockWorkspaceResponse.UnlockWorkspace, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceResponse) GetUnlockWorkspace() UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload {
+	return v.UnlockWorkspace
+}
+
+// UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload includes the requested fields of the GraphQL type UnlockWorkspacePayload.
+type UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload struct {
+	Workspace *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace        `json:"workspace"`
+	Problems  []UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem `json:"problems"`
+}
+
+// GetWorkspace returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload.Workspace, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload) GetWorkspace() *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace {
+	return v.Workspace
+}
+
+// GetProblems returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload.Problems, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayload) GetProblems() []UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem {
+	return v.Problems
+}
+
+// UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem) __premarshalJSON() (*__premarshalUnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem, error) {
+	var retval __premarshalUnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace includes the requested fields of the GraphQL type Workspace.
+type UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace struct {
+	WorkspaceDetail `json:"-"`
+}
+
+// GetId returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetId() string {
+	return v.WorkspaceDetail.Id
+}
+
+// GetMetadata returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Metadata, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetMetadata() WorkspaceDetailMetadataResourceMetadata {
+	return v.WorkspaceDetail.Metadata
+}
+
+// GetName returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Name, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetName() string {
+	return v.WorkspaceDetail.Name
+}
+
+// GetDescription returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Description, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetDescription() string {
+	return v.WorkspaceDetail.Description
+}
+
+// GetFullPath returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetFullPath() string {
+	return v.WorkspaceDetail.FullPath
+}
+
+// GetGroupPath returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.GroupPath, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetGroupPath() string {
+	return v.WorkspaceDetail.GroupPath
+}
+
+// GetDirtyState returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.DirtyState, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetDirtyState() bool {
+	return v.WorkspaceDetail.DirtyState
+}
+
+// GetDestroyed returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Destroyed, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetDestroyed() bool {
+	return v.WorkspaceDetail.Destroyed
+}
+
+// GetLocked returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Locked, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetLocked() bool {
+	return v.WorkspaceDetail.Locked
+}
+
+// GetMaxJobDuration returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetMaxJobDuration() int {
+	return v.WorkspaceDetail.MaxJobDuration
+}
+
+// GetTerraformVersion returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetTerraformVersion() string {
+	return v.WorkspaceDetail.TerraformVersion
+}
+
+// GetPreventDestroyPlan returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetPreventDestroyPlan() bool {
+	return v.WorkspaceDetail.PreventDestroyPlan
+}
+
+// GetCreatedBy returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.CreatedBy, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetCreatedBy() string {
+	return v.WorkspaceDetail.CreatedBy
+}
+
+// GetLabels returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.Labels, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel {
+	return v.WorkspaceDetail.Labels
+}
+
+// GetRunnerTags returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.RunnerTags, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.WorkspaceDetail.RunnerTags
+}
+
+// GetCurrentApplyRun returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.WorkspaceDetail.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.WorkspaceDetail.CurrentStateVersion
+}
+
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace struct {
+	Id string `json:"id"`
+
+	Metadata WorkspaceDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	GroupPath string `json:"groupPath"`
+
+	DirtyState bool `json:"dirtyState"`
+
+	Destroyed bool `json:"destroyed"`
+
+	Locked bool `json:"locked"`
+
+	MaxJobDuration int `json:"maxJobDuration"`
+
+	TerraformVersion string `json:"terraformVersion"`
+
+	PreventDestroyPlan bool `json:"preventDestroyPlan"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []WorkspaceDetailLabelsWorkspaceLabel `json:"labels"`
+
+	RunnerTags WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+
+	CurrentApplyRun *WorkspaceDetailCurrentApplyRun `json:"currentApplyRun"`
+
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion `json:"currentStateVersion"`
+}
+
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace) __premarshalJSON() (*__premarshalUnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace, error) {
+	var retval __premarshalUnlockWorkspaceUnlockWorkspaceUnlockWorkspacePayloadWorkspace
+
+	retval.Id = v.WorkspaceDetail.Id
+	retval.Metadata = v.WorkspaceDetail.Metadata
+	retval.Name = v.WorkspaceDetail.Name
+	retval.Description = v.WorkspaceDetail.Description
+	retval.FullPath = v.WorkspaceDetail.FullPath
+	retval.GroupPath = v.WorkspaceDetail.GroupPath
+	retval.DirtyState = v.WorkspaceDetail.DirtyState
+	retval.Destroyed = v.WorkspaceDetail.Destroyed
+	retval.Locked = v.WorkspaceDetail.Locked
+	retval.MaxJobDuration = v.WorkspaceDetail.MaxJobDuration
+	retval.TerraformVersion = v.WorkspaceDetail.TerraformVersion
+	retval.PreventDestroyPlan = v.WorkspaceDetail.PreventDestroyPlan
+	retval.CreatedBy = v.WorkspaceDetail.CreatedBy
+	retval.Labels = v.WorkspaceDetail.Labels
+	retval.RunnerTags = v.WorkspaceDetail.RunnerTags
+	retval.CurrentApplyRun = v.WorkspaceDetail.CurrentApplyRun
+	retval.CurrentStateVersion = v.WorkspaceDetail.CurrentStateVersion
+	return &retval, nil
+}
+
+type UpdateGroupInput struct {
+	ClientMutationId *string                   `json:"clientMutationId"`
+	Id               *string                   `json:"id"`
+	Description      *string                   `json:"description"`
+	Metadata         *ResourceMetadataInput    `json:"metadata"`
+	RunnerTags       *NamespaceRunnerTagsInput `json:"runnerTags"`
+}
+
+// GetClientMutationId returns UpdateGroupInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UpdateGroupInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns UpdateGroupInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateGroupInput) GetId() *string { return v.Id }
+
+// GetDescription returns UpdateGroupInput.Description, and is useful for accessing the field via an interface.
+func (v *UpdateGroupInput) GetDescription() *string { return v.Description }
+
+// GetMetadata returns UpdateGroupInput.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateGroupInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// GetRunnerTags returns UpdateGroupInput.RunnerTags, and is useful for accessing the field via an interface.
+func (v *UpdateGroupInput) GetRunnerTags() *NamespaceRunnerTagsInput { return v.RunnerTags }
+
+// UpdateGroupResponse is returned by UpdateGroup on success.
+type UpdateGroupResponse struct {
+	UpdateGroup UpdateGroupUpdateGroupUpdateGroupPayload `json:"updateGroup"`
+}
+
+// GetUpdateGroup returns UpdateGroupResponse.UpdateGroup, and is useful for accessing the field via an interface.
+func (v *UpdateGroupResponse) GetUpdateGroup() UpdateGroupUpdateGroupUpdateGroupPayload {
+	return v.UpdateGroup
+}
+
+// UpdateGroupUpdateGroupUpdateGroupPayload includes the requested fields of the GraphQL type UpdateGroupPayload.
+type UpdateGroupUpdateGroupUpdateGroupPayload struct {
+	Group    *UpdateGroupUpdateGroupUpdateGroupPayloadGroup            `json:"group"`
+	Problems []UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem `json:"problems"`
+}
+
+// GetGroup returns UpdateGroupUpdateGroupUpdateGroupPayload.Group, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayload) GetGroup() *UpdateGroupUpdateGroupUpdateGroupPayloadGroup {
+	return v.Group
+}
+
+// GetProblems returns UpdateGroupUpdateGroupUpdateGroupPayload.Problems, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayload) GetProblems() []UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem {
+	return v.Problems
+}
+
+// UpdateGroupUpdateGroupUpdateGroupPayloadGroup includes the requested fields of the GraphQL type Group.
+type UpdateGroupUpdateGroupUpdateGroupPayloadGroup struct {
+	GroupDetail `json:"-"`
+}
+
+// GetId returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.Id, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetId() string { return v.GroupDetail.Id }
+
+// GetMetadata returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetMetadata() GroupDetailMetadataResourceMetadata {
+	return v.GroupDetail.Metadata
+}
+
+// GetName returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.Name, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetName() string { return v.GroupDetail.Name }
+
+// GetDescription returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.Description, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetDescription() string {
+	return v.GroupDetail.Description
+}
+
+// GetFullPath returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetFullPath() string {
+	return v.GroupDetail.FullPath
+}
+
+// GetCreatedBy returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.CreatedBy, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetCreatedBy() string {
+	return v.GroupDetail.CreatedBy
+}
+
+// GetParent returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.Parent, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetParent() *GroupDetailParentGroup {
+	return v.GroupDetail.Parent
+}
+
+// GetRunnerTags returns UpdateGroupUpdateGroupUpdateGroupPayloadGroup.RunnerTags, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) GetRunnerTags() GroupDetailRunnerTagsNamespaceRunnerTags {
+	return v.GroupDetail.RunnerTags
+}
+
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateGroupUpdateGroupUpdateGroupPayloadGroup
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateGroupUpdateGroupUpdateGroupPayloadGroup = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.GroupDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateGroupUpdateGroupUpdateGroupPayloadGroup struct {
+	Id string `json:"id"`
+
+	Metadata GroupDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Parent *GroupDetailParentGroup `json:"parent"`
+
+	RunnerTags GroupDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+}
+
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadGroup) __premarshalJSON() (*__premarshalUpdateGroupUpdateGroupUpdateGroupPayloadGroup, error) {
+	var retval __premarshalUpdateGroupUpdateGroupUpdateGroupPayloadGroup
+
+	retval.Id = v.GroupDetail.Id
+	retval.Metadata = v.GroupDetail.Metadata
+	retval.Name = v.GroupDetail.Name
+	retval.Description = v.GroupDetail.Description
+	retval.FullPath = v.GroupDetail.FullPath
+	retval.CreatedBy = v.GroupDetail.CreatedBy
+	retval.Parent = v.GroupDetail.Parent
+	retval.RunnerTags = v.GroupDetail.RunnerTags
+	return &retval, nil
+}
+
+// UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem) __premarshalJSON() (*__premarshalUpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem, error) {
+	var retval __premarshalUpdateGroupUpdateGroupUpdateGroupPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type UpdateNamespaceMembershipInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               string                 `json:"id"`
+	Role             string                 `json:"role"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns UpdateNamespaceMembershipInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns UpdateNamespaceMembershipInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipInput) GetId() string { return v.Id }
+
+// GetRole returns UpdateNamespaceMembershipInput.Role, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipInput) GetRole() string { return v.Role }
+
+// GetMetadata returns UpdateNamespaceMembershipInput.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// UpdateNamespaceMembershipResponse is returned by UpdateNamespaceMembership on success.
+type UpdateNamespaceMembershipResponse struct {
+	UpdateNamespaceMembership UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload `json:"updateNamespaceMembership"`
+}
+
+// GetUpdateNamespaceMembership returns UpdateNamespaceMembershipResponse.UpdateNamespaceMembership, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipResponse) GetUpdateNamespaceMembership() UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload {
+	return v.UpdateNamespaceMembership
+}
+
+// UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload includes the requested fields of the GraphQL type NamespaceMembershipMutationPayload.
+type UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload struct {
+	Membership *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership `json:"membership"`
+	Problems   []UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem              `json:"problems"`
+}
+
+// GetMembership returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload.Membership, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload) GetMembership() *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership {
+	return v.Membership
+}
+
+// GetProblems returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload.Problems, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayload) GetProblems() []UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem {
+	return v.Problems
+}
+
+// UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership struct {
+	MembershipDetail `json:"-"`
+}
+
+// GetId returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Id, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetId() string {
+	return v.MembershipDetail.Id
+}
+
+// GetMetadata returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetMetadata() MembershipDetailMetadataResourceMetadata {
+	return v.MembershipDetail.Metadata
+}
+
+// GetMember returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Member, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetMember() *MembershipDetailMember {
+	return v.MembershipDetail.Member
+}
+
+// GetNamespace returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Namespace, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetNamespace() *MembershipDetailNamespace {
+	return v.MembershipDetail.Namespace
+}
+
+// GetRole returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.Role, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) GetRole() MembershipDetailRole {
+	return v.MembershipDetail.Role
+}
+
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.MembershipDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership struct {
+	Id string `json:"id"`
+
+	Metadata MembershipDetailMetadataResourceMetadata `json:"metadata"`
+
+	Member json.RawMessage `json:"member"`
+
+	Namespace json.RawMessage `json:"namespace"`
+
+	Role MembershipDetailRole `json:"role"`
+}
+
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership) __premarshalJSON() (*__premarshalUpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership, error) {
+	var retval __premarshalUpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership
+
+	retval.Id = v.MembershipDetail.Id
+	retval.Metadata = v.MembershipDetail.Metadata
+	{
+
+		dst := &retval.Member
+		src := v.MembershipDetail.Member
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailMember(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.MembershipDetail.Member: %w", err)
+			}
+		}
+	}
+	{
+
+		dst := &retval.Namespace
+		src := v.MembershipDetail.Namespace
+		if src != nil {
+			var err error
+			*dst, err = __marshalMembershipDetailNamespace(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadMembershipNamespaceMembership.MembershipDetail.Namespace: %w", err)
+			}
+		}
+	}
+	retval.Role = v.MembershipDetail.Role
+	return &retval, nil
+}
+
+// UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem) __premarshalJSON() (*__premarshalUpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem, error) {
+	var retval __premarshalUpdateNamespaceMembershipUpdateNamespaceMembershipNamespaceMembershipMutationPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type UpdateRunnerInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               string                 `json:"id"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+	Description      string                 `json:"description"`
+	Disabled         *bool                  `json:"disabled"`
+	RunUntaggedJobs  *bool                  `json:"runUntaggedJobs"`
+	Tags             []string               `json:"tags"`
+}
+
+// GetClientMutationId returns UpdateRunnerInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns UpdateRunnerInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetId() string { return v.Id }
+
+// GetMetadata returns UpdateRunnerInput.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// GetDescription returns UpdateRunnerInput.Description, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetDescription() string { return v.Description }
+
+// GetDisabled returns UpdateRunnerInput.Disabled, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetDisabled() *bool { return v.Disabled }
+
+// GetRunUntaggedJobs returns UpdateRunnerInput.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetRunUntaggedJobs() *bool { return v.RunUntaggedJobs }
+
+// GetTags returns UpdateRunnerInput.Tags, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerInput) GetTags() []string { return v.Tags }
+
+// UpdateRunnerResponse is returned by UpdateRunner on success.
+type UpdateRunnerResponse struct {
+	UpdateRunner UpdateRunnerUpdateRunnerUpdateRunnerPayload `json:"updateRunner"`
+}
+
+// GetUpdateRunner returns UpdateRunnerResponse.UpdateRunner, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerResponse) GetUpdateRunner() UpdateRunnerUpdateRunnerUpdateRunnerPayload {
+	return v.UpdateRunner
+}
+
+// UpdateRunnerUpdateRunnerUpdateRunnerPayload includes the requested fields of the GraphQL type UpdateRunnerPayload.
+type UpdateRunnerUpdateRunnerUpdateRunnerPayload struct {
+	Runner   *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner           `json:"runner"`
+	Problems []UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem `json:"problems"`
+}
+
+// GetRunner returns UpdateRunnerUpdateRunnerUpdateRunnerPayload.Runner, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayload) GetRunner() *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner {
+	return v.Runner
+}
+
+// GetProblems returns UpdateRunnerUpdateRunnerUpdateRunnerPayload.Problems, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayload) GetProblems() []UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem {
+	return v.Problems
+}
+
+// UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem) __premarshalJSON() (*__premarshalUpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem, error) {
+	var retval __premarshalUpdateRunnerUpdateRunnerUpdateRunnerPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner includes the requested fields of the GraphQL type Runner.
+type UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner struct {
+	RunnerDetail `json:"-"`
+}
+
+// GetId returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Id, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetId() string { return v.RunnerDetail.Id }
+
+// GetMetadata returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetMetadata() RunnerDetailMetadataResourceMetadata {
+	return v.RunnerDetail.Metadata
+}
+
+// GetName returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Name, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetName() string {
+	return v.RunnerDetail.Name
+}
+
+// GetDescription returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Description, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetDescription() string {
+	return v.RunnerDetail.Description
+}
+
+// GetGroupPath returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.GroupPath, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetGroupPath() string {
+	return v.RunnerDetail.GroupPath
+}
+
+// GetResourcePath returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.ResourcePath, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetResourcePath() string {
+	return v.RunnerDetail.ResourcePath
+}
+
+// GetType returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Type, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetType() RunnerType {
+	return v.RunnerDetail.Type
+}
+
+// GetDisabled returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Disabled, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetDisabled() bool {
+	return v.RunnerDetail.Disabled
+}
+
+// GetRunUntaggedJobs returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.RunUntaggedJobs, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetRunUntaggedJobs() bool {
+	return v.RunnerDetail.RunUntaggedJobs
+}
+
+// GetTags returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.Tags, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetTags() []string {
+	return v.RunnerDetail.Tags
+}
+
+// GetCreatedBy returns UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner.CreatedBy, and is useful for accessing the field via an interface.
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) GetCreatedBy() string {
+	return v.RunnerDetail.CreatedBy
+}
+
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.RunnerDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner struct {
+	Id string `json:"id"`
+
+	Metadata RunnerDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Type RunnerType `json:"type"`
+
+	Disabled bool `json:"disabled"`
+
+	RunUntaggedJobs bool `json:"runUntaggedJobs"`
+
+	Tags []string `json:"tags"`
+
+	CreatedBy string `json:"createdBy"`
+}
+
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner) __premarshalJSON() (*__premarshalUpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner, error) {
+	var retval __premarshalUpdateRunnerUpdateRunnerUpdateRunnerPayloadRunner
+
+	retval.Id = v.RunnerDetail.Id
+	retval.Metadata = v.RunnerDetail.Metadata
+	retval.Name = v.RunnerDetail.Name
+	retval.Description = v.RunnerDetail.Description
+	retval.GroupPath = v.RunnerDetail.GroupPath
+	retval.ResourcePath = v.RunnerDetail.ResourcePath
+	retval.Type = v.RunnerDetail.Type
+	retval.Disabled = v.RunnerDetail.Disabled
+	retval.RunUntaggedJobs = v.RunnerDetail.RunUntaggedJobs
+	retval.Tags = v.RunnerDetail.Tags
+	retval.CreatedBy = v.RunnerDetail.CreatedBy
+	return &retval, nil
+}
+
+type UpdateServiceAccountInput struct {
+	ClientMutationId        *string                `json:"clientMutationId"`
+	Id                      string                 `json:"id"`
+	Metadata                *ResourceMetadataInput `json:"metadata"`
+	Description             string                 `json:"description"`
+	EnableClientCredentials *bool                  `json:"enableClientCredentials"`
+	ClientSecretExpiresAt   *time.Time             `json:"clientSecretExpiresAt"`
+	OidcTrustPolicies       []OIDCTrustPolicyInput `json:"oidcTrustPolicies"`
+}
+
+// GetClientMutationId returns UpdateServiceAccountInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns UpdateServiceAccountInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetId() string { return v.Id }
+
+// GetMetadata returns UpdateServiceAccountInput.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// GetDescription returns UpdateServiceAccountInput.Description, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetDescription() string { return v.Description }
+
+// GetEnableClientCredentials returns UpdateServiceAccountInput.EnableClientCredentials, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetEnableClientCredentials() *bool {
+	return v.EnableClientCredentials
+}
+
+// GetClientSecretExpiresAt returns UpdateServiceAccountInput.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetClientSecretExpiresAt() *time.Time {
+	return v.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns UpdateServiceAccountInput.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountInput) GetOidcTrustPolicies() []OIDCTrustPolicyInput {
+	return v.OidcTrustPolicies
+}
+
+// UpdateServiceAccountResponse is returned by UpdateServiceAccount on success.
+type UpdateServiceAccountResponse struct {
+	UpdateServiceAccount UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload `json:"updateServiceAccount"`
+}
+
+// GetUpdateServiceAccount returns UpdateServiceAccountResponse.UpdateServiceAccount, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountResponse) GetUpdateServiceAccount() UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload {
+	return v.UpdateServiceAccount
+}
+
+// UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload includes the requested fields of the GraphQL type UpdateServiceAccountPayload.
+type UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload struct {
+	ServiceAccount *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount   `json:"serviceAccount"`
+	ClientSecret   *string                                                                              `json:"clientSecret"`
+	Problems       []UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem `json:"problems"`
+}
+
+// GetServiceAccount returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload.ServiceAccount, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload) GetServiceAccount() *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount {
+	return v.ServiceAccount
+}
+
+// GetClientSecret returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload.ClientSecret, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload) GetClientSecret() *string {
+	return v.ClientSecret
+}
+
+// GetProblems returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload.Problems, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayload) GetProblems() []UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem {
+	return v.Problems
+}
+
+// UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem) __premarshalJSON() (*__premarshalUpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem, error) {
+	var retval __premarshalUpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount struct {
+	ServiceAccountDetail `json:"-"`
+}
+
+// GetId returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.Id, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetId() string {
+	return v.ServiceAccountDetail.Id
+}
+
+// GetMetadata returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetMetadata() ServiceAccountDetailMetadataResourceMetadata {
+	return v.ServiceAccountDetail.Metadata
+}
+
+// GetName returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.Name, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetName() string {
+	return v.ServiceAccountDetail.Name
+}
+
+// GetDescription returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.Description, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetDescription() string {
+	return v.ServiceAccountDetail.Description
+}
+
+// GetGroupPath returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.GroupPath, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetGroupPath() string {
+	return v.ServiceAccountDetail.GroupPath
+}
+
+// GetResourcePath returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.ResourcePath, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetResourcePath() string {
+	return v.ServiceAccountDetail.ResourcePath
+}
+
+// GetCreatedBy returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.CreatedBy, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetCreatedBy() string {
+	return v.ServiceAccountDetail.CreatedBy
+}
+
+// GetClientCredentialsEnabled returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.ClientCredentialsEnabled, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetClientCredentialsEnabled() bool {
+	return v.ServiceAccountDetail.ClientCredentialsEnabled
+}
+
+// GetClientSecretExpiresAt returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.ClientSecretExpiresAt, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetClientSecretExpiresAt() *time.Time {
+	return v.ServiceAccountDetail.ClientSecretExpiresAt
+}
+
+// GetOidcTrustPolicies returns UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount.OidcTrustPolicies, and is useful for accessing the field via an interface.
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) GetOidcTrustPolicies() []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy {
+	return v.ServiceAccountDetail.OidcTrustPolicies
+}
+
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ServiceAccountDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount struct {
+	Id string `json:"id"`
+
+	Metadata ServiceAccountDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	CreatedBy string `json:"createdBy"`
+
+	ClientCredentialsEnabled bool `json:"clientCredentialsEnabled"`
+
+	ClientSecretExpiresAt *time.Time `json:"clientSecretExpiresAt"`
+
+	OidcTrustPolicies []ServiceAccountDetailOidcTrustPoliciesOIDCTrustPolicy `json:"oidcTrustPolicies"`
+}
+
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount) __premarshalJSON() (*__premarshalUpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount, error) {
+	var retval __premarshalUpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServiceAccount
+
+	retval.Id = v.ServiceAccountDetail.Id
+	retval.Metadata = v.ServiceAccountDetail.Metadata
+	retval.Name = v.ServiceAccountDetail.Name
+	retval.Description = v.ServiceAccountDetail.Description
+	retval.GroupPath = v.ServiceAccountDetail.GroupPath
+	retval.ResourcePath = v.ServiceAccountDetail.ResourcePath
+	retval.CreatedBy = v.ServiceAccountDetail.CreatedBy
+	retval.ClientCredentialsEnabled = v.ServiceAccountDetail.ClientCredentialsEnabled
+	retval.ClientSecretExpiresAt = v.ServiceAccountDetail.ClientSecretExpiresAt
+	retval.OidcTrustPolicies = v.ServiceAccountDetail.OidcTrustPolicies
+	return &retval, nil
+}
+
+type UpdateWorkspaceInput struct {
+	ClientMutationId   *string                   `json:"clientMutationId"`
+	Id                 *string                   `json:"id"`
+	Metadata           *ResourceMetadataInput    `json:"metadata"`
+	Description        *string                   `json:"description"`
+	MaxJobDuration     *int                      `json:"maxJobDuration"`
+	TerraformVersion   *string                   `json:"terraformVersion"`
+	PreventDestroyPlan *bool                     `json:"preventDestroyPlan"`
+	RunnerTags         *NamespaceRunnerTagsInput `json:"runnerTags"`
+	Labels             []WorkspaceLabelInput     `json:"labels"`
+}
+
+// GetClientMutationId returns UpdateWorkspaceInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns UpdateWorkspaceInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetId() *string { return v.Id }
+
+// GetMetadata returns UpdateWorkspaceInput.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// GetDescription returns UpdateWorkspaceInput.Description, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetDescription() *string { return v.Description }
+
+// GetMaxJobDuration returns UpdateWorkspaceInput.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetMaxJobDuration() *int { return v.MaxJobDuration }
+
+// GetTerraformVersion returns UpdateWorkspaceInput.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetTerraformVersion() *string { return v.TerraformVersion }
+
+// GetPreventDestroyPlan returns UpdateWorkspaceInput.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetPreventDestroyPlan() *bool { return v.PreventDestroyPlan }
+
+// GetRunnerTags returns UpdateWorkspaceInput.RunnerTags, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetRunnerTags() *NamespaceRunnerTagsInput { return v.RunnerTags }
+
+// GetLabels returns UpdateWorkspaceInput.Labels, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceInput) GetLabels() []WorkspaceLabelInput { return v.Labels }
+
+// UpdateWorkspaceResponse is returned by UpdateWorkspace on success.
+type UpdateWorkspaceResponse struct {
+	UpdateWorkspace UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload `json:"updateWorkspace"`
+}
+
+// GetUpdateWorkspace returns UpdateWorkspaceResponse.UpdateWorkspace, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceResponse) GetUpdateWorkspace() UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload {
+	return v.UpdateWorkspace
+}
+
+// UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload includes the requested fields of the GraphQL type UpdateWorkspacePayload.
+type UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload struct {
+	Workspace *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace        `json:"workspace"`
+	Problems  []UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem `json:"problems"`
+}
+
+// GetWorkspace returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload.Workspace, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload) GetWorkspace() *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace {
+	return v.Workspace
+}
+
+// GetProblems returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload.Problems, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayload) GetProblems() []UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem {
+	return v.Problems
+}
+
+// UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem) __premarshalJSON() (*__premarshalUpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem, error) {
+	var retval __premarshalUpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+// UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace includes the requested fields of the GraphQL type Workspace.
+type UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace struct {
+	WorkspaceDetail `json:"-"`
+}
+
+// GetId returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetId() string {
+	return v.WorkspaceDetail.Id
+}
+
+// GetMetadata returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetMetadata() WorkspaceDetailMetadataResourceMetadata {
+	return v.WorkspaceDetail.Metadata
+}
+
+// GetName returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Name, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetName() string {
+	return v.WorkspaceDetail.Name
+}
+
+// GetDescription returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Description, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetDescription() string {
+	return v.WorkspaceDetail.Description
+}
+
+// GetFullPath returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetFullPath() string {
+	return v.WorkspaceDetail.FullPath
+}
+
+// GetGroupPath returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.GroupPath, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetGroupPath() string {
+	return v.WorkspaceDetail.GroupPath
+}
+
+// GetDirtyState returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.DirtyState, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetDirtyState() bool {
+	return v.WorkspaceDetail.DirtyState
+}
+
+// GetDestroyed returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Destroyed, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetDestroyed() bool {
+	return v.WorkspaceDetail.Destroyed
+}
+
+// GetLocked returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Locked, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetLocked() bool {
+	return v.WorkspaceDetail.Locked
+}
+
+// GetMaxJobDuration returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetMaxJobDuration() int {
+	return v.WorkspaceDetail.MaxJobDuration
+}
+
+// GetTerraformVersion returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetTerraformVersion() string {
+	return v.WorkspaceDetail.TerraformVersion
+}
+
+// GetPreventDestroyPlan returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetPreventDestroyPlan() bool {
+	return v.WorkspaceDetail.PreventDestroyPlan
+}
+
+// GetCreatedBy returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.CreatedBy, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetCreatedBy() string {
+	return v.WorkspaceDetail.CreatedBy
+}
+
+// GetLabels returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.Labels, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel {
+	return v.WorkspaceDetail.Labels
+}
+
+// GetRunnerTags returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.RunnerTags, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.WorkspaceDetail.RunnerTags
+}
+
+// GetCurrentApplyRun returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.WorkspaceDetail.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.WorkspaceDetail.CurrentStateVersion
+}
+
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace struct {
+	Id string `json:"id"`
+
+	Metadata WorkspaceDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	FullPath string `json:"fullPath"`
+
+	GroupPath string `json:"groupPath"`
+
+	DirtyState bool `json:"dirtyState"`
+
+	Destroyed bool `json:"destroyed"`
+
+	Locked bool `json:"locked"`
+
+	MaxJobDuration int `json:"maxJobDuration"`
+
+	TerraformVersion string `json:"terraformVersion"`
+
+	PreventDestroyPlan bool `json:"preventDestroyPlan"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []WorkspaceDetailLabelsWorkspaceLabel `json:"labels"`
+
+	RunnerTags WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+
+	CurrentApplyRun *WorkspaceDetailCurrentApplyRun `json:"currentApplyRun"`
+
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion `json:"currentStateVersion"`
+}
+
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace) __premarshalJSON() (*__premarshalUpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace, error) {
+	var retval __premarshalUpdateWorkspaceUpdateWorkspaceUpdateWorkspacePayloadWorkspace
+
+	retval.Id = v.WorkspaceDetail.Id
+	retval.Metadata = v.WorkspaceDetail.Metadata
+	retval.Name = v.WorkspaceDetail.Name
+	retval.Description = v.WorkspaceDetail.Description
+	retval.FullPath = v.WorkspaceDetail.FullPath
+	retval.GroupPath = v.WorkspaceDetail.GroupPath
+	retval.DirtyState = v.WorkspaceDetail.DirtyState
+	retval.Destroyed = v.WorkspaceDetail.Destroyed
+	retval.Locked = v.WorkspaceDetail.Locked
+	retval.MaxJobDuration = v.WorkspaceDetail.MaxJobDuration
+	retval.TerraformVersion = v.WorkspaceDetail.TerraformVersion
+	retval.PreventDestroyPlan = v.WorkspaceDetail.PreventDestroyPlan
+	retval.CreatedBy = v.WorkspaceDetail.CreatedBy
+	retval.Labels = v.WorkspaceDetail.Labels
+	retval.RunnerTags = v.WorkspaceDetail.RunnerTags
+	retval.CurrentApplyRun = v.WorkspaceDetail.CurrentApplyRun
+	retval.CurrentStateVersion = v.WorkspaceDetail.CurrentStateVersion
+	return &retval, nil
+}
 
 type UserAuthType string
 
@@ -6759,6 +20381,192 @@ var AllVariableCategory = []VariableCategory{
 	VariableCategoryTerraform,
 	VariableCategoryEnvironment,
 }
+
+// WorkspaceDetail includes the GraphQL fields of Workspace requested by the fragment WorkspaceDetail.
+type WorkspaceDetail struct {
+	Id                  string                                       `json:"id"`
+	Metadata            WorkspaceDetailMetadataResourceMetadata      `json:"metadata"`
+	Name                string                                       `json:"name"`
+	Description         string                                       `json:"description"`
+	FullPath            string                                       `json:"fullPath"`
+	GroupPath           string                                       `json:"groupPath"`
+	DirtyState          bool                                         `json:"dirtyState"`
+	Destroyed           bool                                         `json:"destroyed"`
+	Locked              bool                                         `json:"locked"`
+	MaxJobDuration      int                                          `json:"maxJobDuration"`
+	TerraformVersion    string                                       `json:"terraformVersion"`
+	PreventDestroyPlan  bool                                         `json:"preventDestroyPlan"`
+	CreatedBy           string                                       `json:"createdBy"`
+	Labels              []WorkspaceDetailLabelsWorkspaceLabel        `json:"labels"`
+	RunnerTags          WorkspaceDetailRunnerTagsNamespaceRunnerTags `json:"runnerTags"`
+	CurrentApplyRun     *WorkspaceDetailCurrentApplyRun              `json:"currentApplyRun"`
+	CurrentStateVersion *WorkspaceDetailCurrentStateVersion          `json:"currentStateVersion"`
+}
+
+// GetId returns WorkspaceDetail.Id, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetId() string { return v.Id }
+
+// GetMetadata returns WorkspaceDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetMetadata() WorkspaceDetailMetadataResourceMetadata { return v.Metadata }
+
+// GetName returns WorkspaceDetail.Name, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetName() string { return v.Name }
+
+// GetDescription returns WorkspaceDetail.Description, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetDescription() string { return v.Description }
+
+// GetFullPath returns WorkspaceDetail.FullPath, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetFullPath() string { return v.FullPath }
+
+// GetGroupPath returns WorkspaceDetail.GroupPath, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetGroupPath() string { return v.GroupPath }
+
+// GetDirtyState returns WorkspaceDetail.DirtyState, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetDirtyState() bool { return v.DirtyState }
+
+// GetDestroyed returns WorkspaceDetail.Destroyed, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetDestroyed() bool { return v.Destroyed }
+
+// GetLocked returns WorkspaceDetail.Locked, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetLocked() bool { return v.Locked }
+
+// GetMaxJobDuration returns WorkspaceDetail.MaxJobDuration, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetMaxJobDuration() int { return v.MaxJobDuration }
+
+// GetTerraformVersion returns WorkspaceDetail.TerraformVersion, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetTerraformVersion() string { return v.TerraformVersion }
+
+// GetPreventDestroyPlan returns WorkspaceDetail.PreventDestroyPlan, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetPreventDestroyPlan() bool { return v.PreventDestroyPlan }
+
+// GetCreatedBy returns WorkspaceDetail.CreatedBy, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetCreatedBy() string { return v.CreatedBy }
+
+// GetLabels returns WorkspaceDetail.Labels, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetLabels() []WorkspaceDetailLabelsWorkspaceLabel { return v.Labels }
+
+// GetRunnerTags returns WorkspaceDetail.RunnerTags, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetRunnerTags() WorkspaceDetailRunnerTagsNamespaceRunnerTags {
+	return v.RunnerTags
+}
+
+// GetCurrentApplyRun returns WorkspaceDetail.CurrentApplyRun, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetCurrentApplyRun() *WorkspaceDetailCurrentApplyRun {
+	return v.CurrentApplyRun
+}
+
+// GetCurrentStateVersion returns WorkspaceDetail.CurrentStateVersion, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetail) GetCurrentStateVersion() *WorkspaceDetailCurrentStateVersion {
+	return v.CurrentStateVersion
+}
+
+// WorkspaceDetailCurrentApplyRun includes the requested fields of the GraphQL type Run.
+type WorkspaceDetailCurrentApplyRun struct {
+	Id     string    `json:"id"`
+	Status RunStatus `json:"status"`
+}
+
+// GetId returns WorkspaceDetailCurrentApplyRun.Id, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentApplyRun) GetId() string { return v.Id }
+
+// GetStatus returns WorkspaceDetailCurrentApplyRun.Status, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentApplyRun) GetStatus() RunStatus { return v.Status }
+
+// WorkspaceDetailCurrentStateVersion includes the requested fields of the GraphQL type StateVersion.
+type WorkspaceDetailCurrentStateVersion struct {
+	Id        string                                                     `json:"id"`
+	CreatedBy string                                                     `json:"createdBy"`
+	Metadata  WorkspaceDetailCurrentStateVersionMetadataResourceMetadata `json:"metadata"`
+	Run       *WorkspaceDetailCurrentStateVersionRun                     `json:"run"`
+}
+
+// GetId returns WorkspaceDetailCurrentStateVersion.Id, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersion) GetId() string { return v.Id }
+
+// GetCreatedBy returns WorkspaceDetailCurrentStateVersion.CreatedBy, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersion) GetCreatedBy() string { return v.CreatedBy }
+
+// GetMetadata returns WorkspaceDetailCurrentStateVersion.Metadata, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersion) GetMetadata() WorkspaceDetailCurrentStateVersionMetadataResourceMetadata {
+	return v.Metadata
+}
+
+// GetRun returns WorkspaceDetailCurrentStateVersion.Run, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersion) GetRun() *WorkspaceDetailCurrentStateVersionRun {
+	return v.Run
+}
+
+// WorkspaceDetailCurrentStateVersionMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type WorkspaceDetailCurrentStateVersionMetadataResourceMetadata struct {
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// GetCreatedAt returns WorkspaceDetailCurrentStateVersionMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersionMetadataResourceMetadata) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// WorkspaceDetailCurrentStateVersionRun includes the requested fields of the GraphQL type Run.
+type WorkspaceDetailCurrentStateVersionRun struct {
+	Id        string `json:"id"`
+	IsDestroy bool   `json:"isDestroy"`
+}
+
+// GetId returns WorkspaceDetailCurrentStateVersionRun.Id, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersionRun) GetId() string { return v.Id }
+
+// GetIsDestroy returns WorkspaceDetailCurrentStateVersionRun.IsDestroy, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailCurrentStateVersionRun) GetIsDestroy() bool { return v.IsDestroy }
+
+// WorkspaceDetailLabelsWorkspaceLabel includes the requested fields of the GraphQL type WorkspaceLabel.
+type WorkspaceDetailLabelsWorkspaceLabel struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetKey returns WorkspaceDetailLabelsWorkspaceLabel.Key, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailLabelsWorkspaceLabel) GetKey() string { return v.Key }
+
+// GetValue returns WorkspaceDetailLabelsWorkspaceLabel.Value, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailLabelsWorkspaceLabel) GetValue() string { return v.Value }
+
+// WorkspaceDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type WorkspaceDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns WorkspaceDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns WorkspaceDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetUpdatedAt returns WorkspaceDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailMetadataResourceMetadata) GetUpdatedAt() time.Time { return v.UpdatedAt }
+
+// GetTrn returns WorkspaceDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+// WorkspaceDetailRunnerTagsNamespaceRunnerTags includes the requested fields of the GraphQL type NamespaceRunnerTags.
+type WorkspaceDetailRunnerTagsNamespaceRunnerTags struct {
+	Inherited     bool     `json:"inherited"`
+	NamespacePath string   `json:"namespacePath"`
+	Value         []string `json:"value"`
+}
+
+// GetInherited returns WorkspaceDetailRunnerTagsNamespaceRunnerTags.Inherited, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailRunnerTagsNamespaceRunnerTags) GetInherited() bool { return v.Inherited }
+
+// GetNamespacePath returns WorkspaceDetailRunnerTagsNamespaceRunnerTags.NamespacePath, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailRunnerTagsNamespaceRunnerTags) GetNamespacePath() string {
+	return v.NamespacePath
+}
+
+// GetValue returns WorkspaceDetailRunnerTagsNamespaceRunnerTags.Value, and is useful for accessing the field via an interface.
+func (v *WorkspaceDetailRunnerTagsNamespaceRunnerTags) GetValue() []string { return v.Value }
 
 // WorkspaceFields includes the GraphQL fields of Workspace requested by the fragment WorkspaceFields.
 type WorkspaceFields struct {
@@ -6897,6 +20705,24 @@ func (v *WorkspaceFieldsMetadataResourceMetadata) GetUpdatedAt() time.Time { ret
 
 // GetTrn returns WorkspaceFieldsMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
 func (v *WorkspaceFieldsMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+type WorkspaceLabelInput struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetKey returns WorkspaceLabelInput.Key, and is useful for accessing the field via an interface.
+func (v *WorkspaceLabelInput) GetKey() string { return v.Key }
+
+// GetValue returns WorkspaceLabelInput.Value, and is useful for accessing the field via an interface.
+func (v *WorkspaceLabelInput) GetValue() string { return v.Value }
+
+type WorkspaceLabelsFilter struct {
+	Labels []WorkspaceLabelInput `json:"labels"`
+}
+
+// GetLabels returns WorkspaceLabelsFilter.Labels, and is useful for accessing the field via an interface.
+func (v *WorkspaceLabelsFilter) GetLabels() []WorkspaceLabelInput { return v.Labels }
 
 // WorkspaceRunEventsResponse is returned by WorkspaceRunEvents on success.
 type WorkspaceRunEventsResponse struct {
@@ -7142,6 +20968,30 @@ func (v *WorkspaceRunEventsWorkspaceRunEventsRunEventRun) __premarshalJSON() (*_
 	return &retval, nil
 }
 
+type WorkspaceSort string
+
+const (
+	WorkspaceSortFullPathAsc   WorkspaceSort = "FULL_PATH_ASC"
+	WorkspaceSortFullPathDesc  WorkspaceSort = "FULL_PATH_DESC"
+	WorkspaceSortUpdatedAtAsc  WorkspaceSort = "UPDATED_AT_ASC"
+	WorkspaceSortUpdatedAtDesc WorkspaceSort = "UPDATED_AT_DESC"
+)
+
+var AllWorkspaceSort = []WorkspaceSort{
+	WorkspaceSortFullPathAsc,
+	WorkspaceSortFullPathDesc,
+	WorkspaceSortUpdatedAtAsc,
+	WorkspaceSortUpdatedAtDesc,
+}
+
+// __ActivateAdminModeInput is used internally by genqlient
+type __ActivateAdminModeInput struct {
+	Input ActivateAdminModeInput `json:"input"`
+}
+
+// GetInput returns __ActivateAdminModeInput.Input, and is useful for accessing the field via an interface.
+func (v *__ActivateAdminModeInput) GetInput() ActivateAdminModeInput { return v.Input }
+
 // __ApplyRunInput is used internally by genqlient
 type __ApplyRunInput struct {
 	Input ApplyRunInput `json:"input"`
@@ -7149,6 +20999,16 @@ type __ApplyRunInput struct {
 
 // GetInput returns __ApplyRunInput.Input, and is useful for accessing the field via an interface.
 func (v *__ApplyRunInput) GetInput() ApplyRunInput { return v.Input }
+
+// __AssignServiceAccountToRunnerInput is used internally by genqlient
+type __AssignServiceAccountToRunnerInput struct {
+	Input AssignServiceAccountToRunnerInput `json:"input"`
+}
+
+// GetInput returns __AssignServiceAccountToRunnerInput.Input, and is useful for accessing the field via an interface.
+func (v *__AssignServiceAccountToRunnerInput) GetInput() AssignServiceAccountToRunnerInput {
+	return v.Input
+}
 
 // __CancelRunInput is used internally by genqlient
 type __CancelRunInput struct {
@@ -7168,6 +21028,22 @@ func (v *__CreateConfigurationVersionInput) GetInput() CreateConfigurationVersio
 	return v.Input
 }
 
+// __CreateGroupInput is used internally by genqlient
+type __CreateGroupInput struct {
+	Input CreateGroupInput `json:"input"`
+}
+
+// GetInput returns __CreateGroupInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateGroupInput) GetInput() CreateGroupInput { return v.Input }
+
+// __CreateNamespaceMembershipInput is used internally by genqlient
+type __CreateNamespaceMembershipInput struct {
+	Input CreateNamespaceMembershipInput `json:"input"`
+}
+
+// GetInput returns __CreateNamespaceMembershipInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateNamespaceMembershipInput) GetInput() CreateNamespaceMembershipInput { return v.Input }
+
 // __CreateRunInput is used internally by genqlient
 type __CreateRunInput struct {
 	Input CreateRunInput `json:"input"`
@@ -7175,6 +21051,78 @@ type __CreateRunInput struct {
 
 // GetInput returns __CreateRunInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateRunInput) GetInput() CreateRunInput { return v.Input }
+
+// __CreateRunnerInput is used internally by genqlient
+type __CreateRunnerInput struct {
+	Input CreateRunnerInput `json:"input"`
+}
+
+// GetInput returns __CreateRunnerInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateRunnerInput) GetInput() CreateRunnerInput { return v.Input }
+
+// __CreateServiceAccountInput is used internally by genqlient
+type __CreateServiceAccountInput struct {
+	Input CreateServiceAccountInput `json:"input"`
+}
+
+// GetInput returns __CreateServiceAccountInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateServiceAccountInput) GetInput() CreateServiceAccountInput { return v.Input }
+
+// __CreateWorkspaceInput is used internally by genqlient
+type __CreateWorkspaceInput struct {
+	Input CreateWorkspaceInput `json:"input"`
+}
+
+// GetInput returns __CreateWorkspaceInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateWorkspaceInput) GetInput() CreateWorkspaceInput { return v.Input }
+
+// __DeactivateAdminModeInput is used internally by genqlient
+type __DeactivateAdminModeInput struct {
+	Input DeactivateAdminModeInput `json:"input"`
+}
+
+// GetInput returns __DeactivateAdminModeInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeactivateAdminModeInput) GetInput() DeactivateAdminModeInput { return v.Input }
+
+// __DeleteGroupInput is used internally by genqlient
+type __DeleteGroupInput struct {
+	Input DeleteGroupInput `json:"input"`
+}
+
+// GetInput returns __DeleteGroupInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteGroupInput) GetInput() DeleteGroupInput { return v.Input }
+
+// __DeleteNamespaceMembershipInput is used internally by genqlient
+type __DeleteNamespaceMembershipInput struct {
+	Input DeleteNamespaceMembershipInput `json:"input"`
+}
+
+// GetInput returns __DeleteNamespaceMembershipInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteNamespaceMembershipInput) GetInput() DeleteNamespaceMembershipInput { return v.Input }
+
+// __DeleteRunnerInput is used internally by genqlient
+type __DeleteRunnerInput struct {
+	Input DeleteRunnerInput `json:"input"`
+}
+
+// GetInput returns __DeleteRunnerInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteRunnerInput) GetInput() DeleteRunnerInput { return v.Input }
+
+// __DeleteServiceAccountInput is used internally by genqlient
+type __DeleteServiceAccountInput struct {
+	Input DeleteServiceAccountInput `json:"input"`
+}
+
+// GetInput returns __DeleteServiceAccountInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteServiceAccountInput) GetInput() DeleteServiceAccountInput { return v.Input }
+
+// __DeleteWorkspaceInput is used internally by genqlient
+type __DeleteWorkspaceInput struct {
+	Input DeleteWorkspaceInput `json:"input"`
+}
+
+// GetInput returns __DeleteWorkspaceInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteWorkspaceInput) GetInput() DeleteWorkspaceInput { return v.Input }
 
 // __DestroyWorkspaceInput is used internally by genqlient
 type __DestroyWorkspaceInput struct {
@@ -7200,6 +21148,14 @@ type __GetConfigurationVersionInput struct {
 // GetId returns __GetConfigurationVersionInput.Id, and is useful for accessing the field via an interface.
 func (v *__GetConfigurationVersionInput) GetId() string { return v.Id }
 
+// __GetGroupDetailInput is used internally by genqlient
+type __GetGroupDetailInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetGroupDetailInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetGroupDetailInput) GetId() string { return v.Id }
+
 // __GetJobInput is used internally by genqlient
 type __GetJobInput struct {
 	Id string `json:"id"`
@@ -7223,6 +21179,30 @@ func (v *__GetJobLogsInput) GetStartOffset() int { return v.StartOffset }
 
 // GetLimit returns __GetJobLogsInput.Limit, and is useful for accessing the field via an interface.
 func (v *__GetJobLogsInput) GetLimit() int { return v.Limit }
+
+// __GetMembershipInput is used internally by genqlient
+type __GetMembershipInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetMembershipInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetMembershipInput) GetId() string { return v.Id }
+
+// __GetNamespaceMembershipsInput is used internally by genqlient
+type __GetNamespaceMembershipsInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetNamespaceMembershipsInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetNamespaceMembershipsInput) GetId() string { return v.Id }
+
+// __GetPrincipalNameInput is used internally by genqlient
+type __GetPrincipalNameInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetPrincipalNameInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetPrincipalNameInput) GetId() string { return v.Id }
 
 // __GetRunInput is used internally by genqlient
 type __GetRunInput struct {
@@ -7248,6 +21228,54 @@ type __GetRunVariablesInput struct {
 // GetId returns __GetRunVariablesInput.Id, and is useful for accessing the field via an interface.
 func (v *__GetRunVariablesInput) GetId() string { return v.Id }
 
+// __GetRunnerAssignmentInput is used internally by genqlient
+type __GetRunnerAssignmentInput struct {
+	RunnerId         string  `json:"runnerId"`
+	ServiceAccountId string  `json:"serviceAccountId"`
+	After            *string `json:"after"`
+}
+
+// GetRunnerId returns __GetRunnerAssignmentInput.RunnerId, and is useful for accessing the field via an interface.
+func (v *__GetRunnerAssignmentInput) GetRunnerId() string { return v.RunnerId }
+
+// GetServiceAccountId returns __GetRunnerAssignmentInput.ServiceAccountId, and is useful for accessing the field via an interface.
+func (v *__GetRunnerAssignmentInput) GetServiceAccountId() string { return v.ServiceAccountId }
+
+// GetAfter returns __GetRunnerAssignmentInput.After, and is useful for accessing the field via an interface.
+func (v *__GetRunnerAssignmentInput) GetAfter() *string { return v.After }
+
+// __GetRunnerDetailInput is used internally by genqlient
+type __GetRunnerDetailInput struct {
+	Id       string `json:"id"`
+	Sessions int    `json:"sessions"`
+	Jobs     int    `json:"jobs"`
+}
+
+// GetId returns __GetRunnerDetailInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetRunnerDetailInput) GetId() string { return v.Id }
+
+// GetSessions returns __GetRunnerDetailInput.Sessions, and is useful for accessing the field via an interface.
+func (v *__GetRunnerDetailInput) GetSessions() int { return v.Sessions }
+
+// GetJobs returns __GetRunnerDetailInput.Jobs, and is useful for accessing the field via an interface.
+func (v *__GetRunnerDetailInput) GetJobs() int { return v.Jobs }
+
+// __GetServiceAccountDetailInput is used internally by genqlient
+type __GetServiceAccountDetailInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetServiceAccountDetailInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetServiceAccountDetailInput) GetId() string { return v.Id }
+
+// __GetWorkspaceDetailInput is used internally by genqlient
+type __GetWorkspaceDetailInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetWorkspaceDetailInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetWorkspaceDetailInput) GetId() string { return v.Id }
+
 // __GetWorkspaceInput is used internally by genqlient
 type __GetWorkspaceInput struct {
 	Id string `json:"id"`
@@ -7256,6 +21284,14 @@ type __GetWorkspaceInput struct {
 // GetId returns __GetWorkspaceInput.Id, and is useful for accessing the field via an interface.
 func (v *__GetWorkspaceInput) GetId() string { return v.Id }
 
+// __GetWorkspaceOutputsInput is used internally by genqlient
+type __GetWorkspaceOutputsInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetWorkspaceOutputsInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetWorkspaceOutputsInput) GetId() string { return v.Id }
+
 // __JobLogStreamEventsInput is used internally by genqlient
 type __JobLogStreamEventsInput struct {
 	Input JobLogStreamSubscriptionInput `json:"input"`
@@ -7263,6 +21299,70 @@ type __JobLogStreamEventsInput struct {
 
 // GetInput returns __JobLogStreamEventsInput.Input, and is useful for accessing the field via an interface.
 func (v *__JobLogStreamEventsInput) GetInput() JobLogStreamSubscriptionInput { return v.Input }
+
+// __ListGroupRunnersInput is used internally by genqlient
+type __ListGroupRunnersInput struct {
+	GroupId          string      `json:"groupId"`
+	First            int         `json:"first"`
+	After            *string     `json:"after"`
+	IncludeInherited *bool       `json:"includeInherited"`
+	Sort             *RunnerSort `json:"sort"`
+}
+
+// GetGroupId returns __ListGroupRunnersInput.GroupId, and is useful for accessing the field via an interface.
+func (v *__ListGroupRunnersInput) GetGroupId() string { return v.GroupId }
+
+// GetFirst returns __ListGroupRunnersInput.First, and is useful for accessing the field via an interface.
+func (v *__ListGroupRunnersInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListGroupRunnersInput.After, and is useful for accessing the field via an interface.
+func (v *__ListGroupRunnersInput) GetAfter() *string { return v.After }
+
+// GetIncludeInherited returns __ListGroupRunnersInput.IncludeInherited, and is useful for accessing the field via an interface.
+func (v *__ListGroupRunnersInput) GetIncludeInherited() *bool { return v.IncludeInherited }
+
+// GetSort returns __ListGroupRunnersInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListGroupRunnersInput) GetSort() *RunnerSort { return v.Sort }
+
+// __ListGroupsInput is used internally by genqlient
+type __ListGroupsInput struct {
+	First    int        `json:"first"`
+	After    *string    `json:"after"`
+	ParentId *string    `json:"parentId"`
+	Search   *string    `json:"search"`
+	Sort     *GroupSort `json:"sort"`
+}
+
+// GetFirst returns __ListGroupsInput.First, and is useful for accessing the field via an interface.
+func (v *__ListGroupsInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListGroupsInput.After, and is useful for accessing the field via an interface.
+func (v *__ListGroupsInput) GetAfter() *string { return v.After }
+
+// GetParentId returns __ListGroupsInput.ParentId, and is useful for accessing the field via an interface.
+func (v *__ListGroupsInput) GetParentId() *string { return v.ParentId }
+
+// GetSearch returns __ListGroupsInput.Search, and is useful for accessing the field via an interface.
+func (v *__ListGroupsInput) GetSearch() *string { return v.Search }
+
+// GetSort returns __ListGroupsInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListGroupsInput) GetSort() *GroupSort { return v.Sort }
+
+// __ListRunnerServiceAccountsInput is used internally by genqlient
+type __ListRunnerServiceAccountsInput struct {
+	RunnerId string  `json:"runnerId"`
+	First    int     `json:"first"`
+	After    *string `json:"after"`
+}
+
+// GetRunnerId returns __ListRunnerServiceAccountsInput.RunnerId, and is useful for accessing the field via an interface.
+func (v *__ListRunnerServiceAccountsInput) GetRunnerId() string { return v.RunnerId }
+
+// GetFirst returns __ListRunnerServiceAccountsInput.First, and is useful for accessing the field via an interface.
+func (v *__ListRunnerServiceAccountsInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListRunnerServiceAccountsInput.After, and is useful for accessing the field via an interface.
+func (v *__ListRunnerServiceAccountsInput) GetAfter() *string { return v.After }
 
 // __ListRunsInput is used internally by genqlient
 type __ListRunsInput struct {
@@ -7280,6 +21380,144 @@ func (v *__ListRunsInput) GetFirst() int { return v.First }
 // GetAfter returns __ListRunsInput.After, and is useful for accessing the field via an interface.
 func (v *__ListRunsInput) GetAfter() *string { return v.After }
 
+// __ListServiceAccountsInput is used internally by genqlient
+type __ListServiceAccountsInput struct {
+	GroupId          string              `json:"groupId"`
+	First            int                 `json:"first"`
+	After            *string             `json:"after"`
+	IncludeInherited *bool               `json:"includeInherited"`
+	Search           *string             `json:"search"`
+	Sort             *ServiceAccountSort `json:"sort"`
+}
+
+// GetGroupId returns __ListServiceAccountsInput.GroupId, and is useful for accessing the field via an interface.
+func (v *__ListServiceAccountsInput) GetGroupId() string { return v.GroupId }
+
+// GetFirst returns __ListServiceAccountsInput.First, and is useful for accessing the field via an interface.
+func (v *__ListServiceAccountsInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListServiceAccountsInput.After, and is useful for accessing the field via an interface.
+func (v *__ListServiceAccountsInput) GetAfter() *string { return v.After }
+
+// GetIncludeInherited returns __ListServiceAccountsInput.IncludeInherited, and is useful for accessing the field via an interface.
+func (v *__ListServiceAccountsInput) GetIncludeInherited() *bool { return v.IncludeInherited }
+
+// GetSearch returns __ListServiceAccountsInput.Search, and is useful for accessing the field via an interface.
+func (v *__ListServiceAccountsInput) GetSearch() *string { return v.Search }
+
+// GetSort returns __ListServiceAccountsInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListServiceAccountsInput) GetSort() *ServiceAccountSort { return v.Sort }
+
+// __ListSharedRunnersInput is used internally by genqlient
+type __ListSharedRunnersInput struct {
+	First int                 `json:"first"`
+	After *string             `json:"after"`
+	Sort  *ServiceAccountSort `json:"sort"`
+}
+
+// GetFirst returns __ListSharedRunnersInput.First, and is useful for accessing the field via an interface.
+func (v *__ListSharedRunnersInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListSharedRunnersInput.After, and is useful for accessing the field via an interface.
+func (v *__ListSharedRunnersInput) GetAfter() *string { return v.After }
+
+// GetSort returns __ListSharedRunnersInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListSharedRunnersInput) GetSort() *ServiceAccountSort { return v.Sort }
+
+// __ListWorkspacesInput is used internally by genqlient
+type __ListWorkspacesInput struct {
+	First       int                    `json:"first"`
+	After       *string                `json:"after"`
+	GroupId     *string                `json:"groupId"`
+	Search      *string                `json:"search"`
+	Sort        *WorkspaceSort         `json:"sort"`
+	LabelFilter *WorkspaceLabelsFilter `json:"labelFilter"`
+}
+
+// GetFirst returns __ListWorkspacesInput.First, and is useful for accessing the field via an interface.
+func (v *__ListWorkspacesInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListWorkspacesInput.After, and is useful for accessing the field via an interface.
+func (v *__ListWorkspacesInput) GetAfter() *string { return v.After }
+
+// GetGroupId returns __ListWorkspacesInput.GroupId, and is useful for accessing the field via an interface.
+func (v *__ListWorkspacesInput) GetGroupId() *string { return v.GroupId }
+
+// GetSearch returns __ListWorkspacesInput.Search, and is useful for accessing the field via an interface.
+func (v *__ListWorkspacesInput) GetSearch() *string { return v.Search }
+
+// GetSort returns __ListWorkspacesInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListWorkspacesInput) GetSort() *WorkspaceSort { return v.Sort }
+
+// GetLabelFilter returns __ListWorkspacesInput.LabelFilter, and is useful for accessing the field via an interface.
+func (v *__ListWorkspacesInput) GetLabelFilter() *WorkspaceLabelsFilter { return v.LabelFilter }
+
+// __LockWorkspaceInput is used internally by genqlient
+type __LockWorkspaceInput struct {
+	Input LockWorkspaceInput `json:"input"`
+}
+
+// GetInput returns __LockWorkspaceInput.Input, and is useful for accessing the field via an interface.
+func (v *__LockWorkspaceInput) GetInput() LockWorkspaceInput { return v.Input }
+
+// __UnassignServiceAccountFromRunnerInput is used internally by genqlient
+type __UnassignServiceAccountFromRunnerInput struct {
+	Input AssignServiceAccountToRunnerInput `json:"input"`
+}
+
+// GetInput returns __UnassignServiceAccountFromRunnerInput.Input, and is useful for accessing the field via an interface.
+func (v *__UnassignServiceAccountFromRunnerInput) GetInput() AssignServiceAccountToRunnerInput {
+	return v.Input
+}
+
+// __UnlockWorkspaceInput is used internally by genqlient
+type __UnlockWorkspaceInput struct {
+	Input UnlockWorkspaceInput `json:"input"`
+}
+
+// GetInput returns __UnlockWorkspaceInput.Input, and is useful for accessing the field via an interface.
+func (v *__UnlockWorkspaceInput) GetInput() UnlockWorkspaceInput { return v.Input }
+
+// __UpdateGroupInput is used internally by genqlient
+type __UpdateGroupInput struct {
+	Input UpdateGroupInput `json:"input"`
+}
+
+// GetInput returns __UpdateGroupInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateGroupInput) GetInput() UpdateGroupInput { return v.Input }
+
+// __UpdateNamespaceMembershipInput is used internally by genqlient
+type __UpdateNamespaceMembershipInput struct {
+	Input UpdateNamespaceMembershipInput `json:"input"`
+}
+
+// GetInput returns __UpdateNamespaceMembershipInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateNamespaceMembershipInput) GetInput() UpdateNamespaceMembershipInput { return v.Input }
+
+// __UpdateRunnerInput is used internally by genqlient
+type __UpdateRunnerInput struct {
+	Input UpdateRunnerInput `json:"input"`
+}
+
+// GetInput returns __UpdateRunnerInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateRunnerInput) GetInput() UpdateRunnerInput { return v.Input }
+
+// __UpdateServiceAccountInput is used internally by genqlient
+type __UpdateServiceAccountInput struct {
+	Input UpdateServiceAccountInput `json:"input"`
+}
+
+// GetInput returns __UpdateServiceAccountInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateServiceAccountInput) GetInput() UpdateServiceAccountInput { return v.Input }
+
+// __UpdateWorkspaceInput is used internally by genqlient
+type __UpdateWorkspaceInput struct {
+	Input UpdateWorkspaceInput `json:"input"`
+}
+
+// GetInput returns __UpdateWorkspaceInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateWorkspaceInput) GetInput() UpdateWorkspaceInput { return v.Input }
+
 // __WorkspaceRunEventsInput is used internally by genqlient
 type __WorkspaceRunEventsInput struct {
 	Input RunSubscriptionInput `json:"input"`
@@ -7287,6 +21525,53 @@ type __WorkspaceRunEventsInput struct {
 
 // GetInput returns __WorkspaceRunEventsInput.Input, and is useful for accessing the field via an interface.
 func (v *__WorkspaceRunEventsInput) GetInput() RunSubscriptionInput { return v.Input }
+
+// The mutation executed by ActivateAdminMode.
+const ActivateAdminMode_Operation = `
+mutation ActivateAdminMode ($input: ActivateAdminModeInput!) {
+	activateAdminMode(input: $input) {
+		user {
+			username
+			admin
+			adminModeEnabled
+			adminModeExpiration
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func ActivateAdminMode(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input ActivateAdminModeInput,
+) (data_ *ActivateAdminModeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ActivateAdminMode",
+		Query:  ActivateAdminMode_Operation,
+		Variables: &__ActivateAdminModeInput{
+			Input: input,
+		},
+	}
+
+	data_ = &ActivateAdminModeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The mutation executed by ApplyRun.
 const ApplyRun_Operation = `
@@ -7401,6 +21686,55 @@ func ApplyRun(
 	}
 
 	data_ = &ApplyRunResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by AssignServiceAccountToRunner.
+const AssignServiceAccountToRunner_Operation = `
+mutation AssignServiceAccountToRunner ($input: AssignServiceAccountToRunnerInput!) {
+	assignServiceAccountToRunner(input: $input) {
+		runner {
+			id
+			resourcePath
+		}
+		serviceAccount {
+			id
+			resourcePath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func AssignServiceAccountToRunner(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input AssignServiceAccountToRunnerInput,
+) (data_ *AssignServiceAccountToRunnerResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AssignServiceAccountToRunner",
+		Query:  AssignServiceAccountToRunner_Operation,
+		Variables: &__AssignServiceAccountToRunnerInput{
+			Input: input,
+		},
+	}
+
+	data_ = &AssignServiceAccountToRunnerResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -7618,6 +21952,147 @@ func CreateConfigurationVersion(
 	return data_, err_
 }
 
+// The mutation executed by CreateGroup.
+const CreateGroup_Operation = `
+mutation CreateGroup ($input: CreateGroupInput!) {
+	createGroup(input: $input) {
+		group {
+			... GroupDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment GroupDetail on Group {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	createdBy
+	parent {
+		id
+		fullPath
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateGroup(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateGroupInput,
+) (data_ *CreateGroupResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateGroup",
+		Query:  CreateGroup_Operation,
+		Variables: &__CreateGroupInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateGroupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateNamespaceMembership.
+const CreateNamespaceMembership_Operation = `
+mutation CreateNamespaceMembership ($input: CreateNamespaceMembershipInput!) {
+	createNamespaceMembership(input: $input) {
+		membership {
+			... MembershipDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment MembershipDetail on NamespaceMembership {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	member {
+		__typename
+		... on User {
+			id
+			username
+		}
+		... on ServiceAccount {
+			id
+			resourcePath
+		}
+		... on Team {
+			id
+			name
+		}
+	}
+	namespace {
+		__typename
+		fullPath
+	}
+	role {
+		name
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateNamespaceMembership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateNamespaceMembershipInput,
+) (data_ *CreateNamespaceMembershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateNamespaceMembership",
+		Query:  CreateNamespaceMembership_Operation,
+		Variables: &__CreateNamespaceMembershipInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateNamespaceMembershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by CreateRun.
 const CreateRun_Operation = `
 mutation CreateRun ($input: CreateRunInput!) {
@@ -7731,6 +22206,527 @@ func CreateRun(
 	}
 
 	data_ = &CreateRunResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateRunner.
+const CreateRunner_Operation = `
+mutation CreateRunner ($input: CreateRunnerInput!) {
+	createRunner(input: $input) {
+		runner {
+			... RunnerDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment RunnerDetail on Runner {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	type
+	disabled
+	runUntaggedJobs
+	tags
+	createdBy
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateRunner(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateRunnerInput,
+) (data_ *CreateRunnerResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateRunner",
+		Query:  CreateRunner_Operation,
+		Variables: &__CreateRunnerInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateRunnerResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateServiceAccount.
+const CreateServiceAccount_Operation = `
+mutation CreateServiceAccount ($input: CreateServiceAccountInput!) {
+	createServiceAccount(input: $input) {
+		serviceAccount {
+			... ServiceAccountDetail
+		}
+		clientSecret
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ServiceAccountDetail on ServiceAccount {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	createdBy
+	clientCredentialsEnabled
+	clientSecretExpiresAt
+	oidcTrustPolicies {
+		issuer
+		boundClaimsType
+		boundClaims {
+			name
+			value
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateServiceAccount(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateServiceAccountInput,
+) (data_ *CreateServiceAccountResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateServiceAccount",
+		Query:  CreateServiceAccount_Operation,
+		Variables: &__CreateServiceAccountInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateServiceAccountResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateWorkspace.
+const CreateWorkspace_Operation = `
+mutation CreateWorkspace ($input: CreateWorkspaceInput!) {
+	createWorkspace(input: $input) {
+		workspace {
+			... WorkspaceDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment WorkspaceDetail on Workspace {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	groupPath
+	dirtyState
+	destroyed
+	locked
+	maxJobDuration
+	terraformVersion
+	preventDestroyPlan
+	createdBy
+	labels {
+		key
+		value
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+	currentApplyRun {
+		id
+		status
+	}
+	currentStateVersion {
+		id
+		createdBy
+		metadata {
+			createdAt
+		}
+		run {
+			id
+			isDestroy
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateWorkspace(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateWorkspaceInput,
+) (data_ *CreateWorkspaceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateWorkspace",
+		Query:  CreateWorkspace_Operation,
+		Variables: &__CreateWorkspaceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateWorkspaceResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeactivateAdminMode.
+const DeactivateAdminMode_Operation = `
+mutation DeactivateAdminMode ($input: DeactivateAdminModeInput!) {
+	deactivateAdminMode(input: $input) {
+		user {
+			username
+			admin
+			adminModeEnabled
+			adminModeExpiration
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeactivateAdminMode(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeactivateAdminModeInput,
+) (data_ *DeactivateAdminModeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeactivateAdminMode",
+		Query:  DeactivateAdminMode_Operation,
+		Variables: &__DeactivateAdminModeInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeactivateAdminModeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteGroup.
+const DeleteGroup_Operation = `
+mutation DeleteGroup ($input: DeleteGroupInput!) {
+	deleteGroup(input: $input) {
+		group {
+			id
+			fullPath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteGroup(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteGroupInput,
+) (data_ *DeleteGroupResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteGroup",
+		Query:  DeleteGroup_Operation,
+		Variables: &__DeleteGroupInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteGroupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteNamespaceMembership.
+const DeleteNamespaceMembership_Operation = `
+mutation DeleteNamespaceMembership ($input: DeleteNamespaceMembershipInput!) {
+	deleteNamespaceMembership(input: $input) {
+		membership {
+			... MembershipDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment MembershipDetail on NamespaceMembership {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	member {
+		__typename
+		... on User {
+			id
+			username
+		}
+		... on ServiceAccount {
+			id
+			resourcePath
+		}
+		... on Team {
+			id
+			name
+		}
+	}
+	namespace {
+		__typename
+		fullPath
+	}
+	role {
+		name
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteNamespaceMembership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteNamespaceMembershipInput,
+) (data_ *DeleteNamespaceMembershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteNamespaceMembership",
+		Query:  DeleteNamespaceMembership_Operation,
+		Variables: &__DeleteNamespaceMembershipInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteNamespaceMembershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteRunner.
+const DeleteRunner_Operation = `
+mutation DeleteRunner ($input: DeleteRunnerInput!) {
+	deleteRunner(input: $input) {
+		runner {
+			id
+			resourcePath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteRunner(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteRunnerInput,
+) (data_ *DeleteRunnerResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteRunner",
+		Query:  DeleteRunner_Operation,
+		Variables: &__DeleteRunnerInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteRunnerResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteServiceAccount.
+const DeleteServiceAccount_Operation = `
+mutation DeleteServiceAccount ($input: DeleteServiceAccountInput!) {
+	deleteServiceAccount(input: $input) {
+		serviceAccount {
+			id
+			resourcePath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteServiceAccount(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteServiceAccountInput,
+) (data_ *DeleteServiceAccountResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteServiceAccount",
+		Query:  DeleteServiceAccount_Operation,
+		Variables: &__DeleteServiceAccountInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteServiceAccountResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteWorkspace.
+const DeleteWorkspace_Operation = `
+mutation DeleteWorkspace ($input: DeleteWorkspaceInput!) {
+	deleteWorkspace(input: $input) {
+		workspace {
+			id
+			fullPath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteWorkspace(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteWorkspaceInput,
+) (data_ *DeleteWorkspaceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteWorkspace",
+		Query:  DeleteWorkspace_Operation,
+		Variables: &__DeleteWorkspaceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteWorkspaceResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -8030,6 +23026,71 @@ func GetConfigurationVersion(
 	return data_, err_
 }
 
+// The query executed by GetGroupDetail.
+const GetGroupDetail_Operation = `
+query GetGroupDetail ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on Group {
+			... GroupDetail
+			descendentGroups(first: 0) {
+				totalCount
+			}
+			workspaces(first: 0) {
+				totalCount
+			}
+		}
+	}
+}
+fragment GroupDetail on Group {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	createdBy
+	parent {
+		id
+		fullPath
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+}
+`
+
+func GetGroupDetail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetGroupDetailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetGroupDetail",
+		Query:  GetGroupDetail_Operation,
+		Variables: &__GetGroupDetailInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetGroupDetailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by GetJob.
 const GetJob_Operation = `
 query GetJob ($id: String!) {
@@ -8119,6 +23180,198 @@ func GetJobLogs(
 	}
 
 	data_ = &GetJobLogsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetMembership.
+const GetMembership_Operation = `
+query GetMembership ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on NamespaceMembership {
+			... MembershipDetail
+		}
+	}
+}
+fragment MembershipDetail on NamespaceMembership {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	member {
+		__typename
+		... on User {
+			id
+			username
+		}
+		... on ServiceAccount {
+			id
+			resourcePath
+		}
+		... on Team {
+			id
+			name
+		}
+	}
+	namespace {
+		__typename
+		fullPath
+	}
+	role {
+		name
+	}
+}
+`
+
+func GetMembership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetMembershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetMembership",
+		Query:  GetMembership_Operation,
+		Variables: &__GetMembershipInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetMembershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetNamespaceMemberships.
+const GetNamespaceMemberships_Operation = `
+query GetNamespaceMemberships ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on Group {
+			id
+			fullPath
+			memberships {
+				... MembershipDetail
+			}
+		}
+		... on Workspace {
+			id
+			fullPath
+			memberships {
+				... MembershipDetail
+			}
+		}
+	}
+}
+fragment MembershipDetail on NamespaceMembership {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	member {
+		__typename
+		... on User {
+			id
+			username
+		}
+		... on ServiceAccount {
+			id
+			resourcePath
+		}
+		... on Team {
+			id
+			name
+		}
+	}
+	namespace {
+		__typename
+		fullPath
+	}
+	role {
+		name
+	}
+}
+`
+
+func GetNamespaceMemberships(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetNamespaceMembershipsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetNamespaceMemberships",
+		Query:  GetNamespaceMemberships_Operation,
+		Variables: &__GetNamespaceMembershipsInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetNamespaceMembershipsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetPrincipalName.
+const GetPrincipalName_Operation = `
+query GetPrincipalName ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on User {
+			username
+		}
+		... on Team {
+			name
+		}
+		... on Role {
+			name
+		}
+	}
+}
+`
+
+// Names behind the GIDs the reference CLI's --user-id, --team-id and
+// --role-id flags take.
+func GetPrincipalName(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetPrincipalNameResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetPrincipalName",
+		Query:  GetPrincipalName_Operation,
+		Variables: &__GetPrincipalNameInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetPrincipalNameResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -8333,6 +23586,253 @@ func GetRunVariables(
 	return data_, err_
 }
 
+// The query executed by GetRunnerAssignment.
+const GetRunnerAssignment_Operation = `
+query GetRunnerAssignment ($runnerId: String!, $serviceAccountId: String!, $after: String) {
+	runner: node(id: $runnerId) {
+		__typename
+		... on Runner {
+			id
+			resourcePath
+			groupPath
+			type
+			assignedServiceAccounts(first: 100, after: $after) {
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+				edges {
+					node {
+						id
+					}
+				}
+			}
+		}
+	}
+	serviceAccount: node(id: $serviceAccountId) {
+		__typename
+		... on ServiceAccount {
+			id
+			resourcePath
+			groupPath
+		}
+	}
+}
+`
+
+// The runner and the service account of an assignment, and who is assigned
+// already, so that (un)assigning is idempotent.
+func GetRunnerAssignment(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	runnerId string,
+	serviceAccountId string,
+	after *string,
+) (data_ *GetRunnerAssignmentResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetRunnerAssignment",
+		Query:  GetRunnerAssignment_Operation,
+		Variables: &__GetRunnerAssignmentInput{
+			RunnerId:         runnerId,
+			ServiceAccountId: serviceAccountId,
+			After:            after,
+		},
+	}
+
+	data_ = &GetRunnerAssignmentResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetRunnerDetail.
+const GetRunnerDetail_Operation = `
+query GetRunnerDetail ($id: String!, $sessions: Int!, $jobs: Int!) {
+	node(id: $id) {
+		__typename
+		... on Runner {
+			... RunnerDetail
+			assignedServiceAccounts(first: 100) {
+				totalCount
+				edges {
+					node {
+						id
+						resourcePath
+					}
+				}
+			}
+			sessions(first: $sessions, sort: LAST_CONTACTED_AT_DESC) {
+				totalCount
+				edges {
+					node {
+						id
+						metadata {
+							createdAt
+						}
+						lastContacted
+						active
+						internal
+						errorCount
+					}
+				}
+			}
+			jobs(first: $jobs, sort: CREATED_AT_DESC) {
+				totalCount
+				edges {
+					node {
+						id
+						status
+						type
+						tags
+						workspace {
+							fullPath
+						}
+						run {
+							id
+						}
+						timestamps {
+							queuedAt
+							pendingAt
+							runningAt
+							finishedAt
+						}
+					}
+				}
+			}
+		}
+	}
+}
+fragment RunnerDetail on Runner {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	type
+	disabled
+	runUntaggedJobs
+	tags
+	createdBy
+}
+`
+
+func GetRunnerDetail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+	sessions int,
+	jobs int,
+) (data_ *GetRunnerDetailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetRunnerDetail",
+		Query:  GetRunnerDetail_Operation,
+		Variables: &__GetRunnerDetailInput{
+			Id:       id,
+			Sessions: sessions,
+			Jobs:     jobs,
+		},
+	}
+
+	data_ = &GetRunnerDetailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetServiceAccountDetail.
+const GetServiceAccountDetail_Operation = `
+query GetServiceAccountDetail ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on ServiceAccount {
+			... ServiceAccountDetail
+			namespaceMemberships(first: 100) {
+				totalCount
+				edges {
+					node {
+						id
+						namespace {
+							__typename
+							fullPath
+						}
+						role {
+							name
+						}
+					}
+				}
+			}
+		}
+	}
+}
+fragment ServiceAccountDetail on ServiceAccount {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	createdBy
+	clientCredentialsEnabled
+	clientSecretExpiresAt
+	oidcTrustPolicies {
+		issuer
+		boundClaimsType
+		boundClaims {
+			name
+			value
+		}
+	}
+}
+`
+
+func GetServiceAccountDetail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetServiceAccountDetailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetServiceAccountDetail",
+		Query:  GetServiceAccountDetail_Operation,
+		Variables: &__GetServiceAccountDetailInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetServiceAccountDetailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by GetWorkspace.
 const GetWorkspace_Operation = `
 query GetWorkspace ($id: String!) {
@@ -8404,6 +23904,134 @@ func GetWorkspace(
 	return data_, err_
 }
 
+// The query executed by GetWorkspaceDetail.
+const GetWorkspaceDetail_Operation = `
+query GetWorkspaceDetail ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on Workspace {
+			... WorkspaceDetail
+		}
+	}
+}
+fragment WorkspaceDetail on Workspace {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	groupPath
+	dirtyState
+	destroyed
+	locked
+	maxJobDuration
+	terraformVersion
+	preventDestroyPlan
+	createdBy
+	labels {
+		key
+		value
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+	currentApplyRun {
+		id
+		status
+	}
+	currentStateVersion {
+		id
+		createdBy
+		metadata {
+			createdAt
+		}
+		run {
+			id
+			isDestroy
+		}
+	}
+}
+`
+
+func GetWorkspaceDetail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetWorkspaceDetailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetWorkspaceDetail",
+		Query:  GetWorkspaceDetail_Operation,
+		Variables: &__GetWorkspaceDetailInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetWorkspaceDetailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetWorkspaceOutputs.
+const GetWorkspaceOutputs_Operation = `
+query GetWorkspaceOutputs ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on Workspace {
+			id
+			fullPath
+			currentStateVersion {
+				id
+				outputs {
+					name
+					value
+					type
+					sensitive
+				}
+			}
+		}
+	}
+}
+`
+
+func GetWorkspaceOutputs(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetWorkspaceOutputsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetWorkspaceOutputs",
+		Query:  GetWorkspaceOutputs_Operation,
+		Variables: &__GetWorkspaceOutputsInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetWorkspaceOutputsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The subscription executed by JobLogStreamEvents.
 const JobLogStreamEvents_Operation = `
 subscription JobLogStreamEvents ($input: JobLogStreamSubscriptionInput!) {
@@ -8462,6 +24090,229 @@ func JobLogStreamEventsForwardData(interfaceChan interface{}, jsonRawMsg json.Ra
 	}
 	dataChan_ <- wsResp
 	return nil
+}
+
+// The query executed by ListGroupRunners.
+const ListGroupRunners_Operation = `
+query ListGroupRunners ($groupId: String!, $first: Int!, $after: String, $includeInherited: Boolean, $sort: RunnerSort) {
+	node(id: $groupId) {
+		__typename
+		... on Group {
+			runners(first: $first, after: $after, includeInherited: $includeInherited, sort: $sort) {
+				totalCount
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+				edges {
+					node {
+						... RunnerDetail
+					}
+				}
+			}
+		}
+	}
+}
+fragment RunnerDetail on Runner {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	type
+	disabled
+	runUntaggedJobs
+	tags
+	createdBy
+}
+`
+
+func ListGroupRunners(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	groupId string,
+	first int,
+	after *string,
+	includeInherited *bool,
+	sort *RunnerSort,
+) (data_ *ListGroupRunnersResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListGroupRunners",
+		Query:  ListGroupRunners_Operation,
+		Variables: &__ListGroupRunnersInput{
+			GroupId:          groupId,
+			First:            first,
+			After:            after,
+			IncludeInherited: includeInherited,
+			Sort:             sort,
+		},
+	}
+
+	data_ = &ListGroupRunnersResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListGroups.
+const ListGroups_Operation = `
+query ListGroups ($first: Int!, $after: String, $parentId: String, $search: String, $sort: GroupSort) {
+	groups(first: $first, after: $after, parentId: $parentId, search: $search, sort: $sort) {
+		totalCount
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			node {
+				... GroupDetail
+			}
+		}
+	}
+}
+fragment GroupDetail on Group {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	createdBy
+	parent {
+		id
+		fullPath
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+}
+`
+
+func ListGroups(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after *string,
+	parentId *string,
+	search *string,
+	sort *GroupSort,
+) (data_ *ListGroupsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListGroups",
+		Query:  ListGroups_Operation,
+		Variables: &__ListGroupsInput{
+			First:    first,
+			After:    after,
+			ParentId: parentId,
+			Search:   search,
+			Sort:     sort,
+		},
+	}
+
+	data_ = &ListGroupsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListRunnerServiceAccounts.
+const ListRunnerServiceAccounts_Operation = `
+query ListRunnerServiceAccounts ($runnerId: String!, $first: Int!, $after: String) {
+	node(id: $runnerId) {
+		__typename
+		... on Runner {
+			assignedServiceAccounts(first: $first, after: $after) {
+				totalCount
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+				edges {
+					node {
+						... ServiceAccountDetail
+					}
+				}
+			}
+		}
+	}
+}
+fragment ServiceAccountDetail on ServiceAccount {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	createdBy
+	clientCredentialsEnabled
+	clientSecretExpiresAt
+	oidcTrustPolicies {
+		issuer
+		boundClaimsType
+		boundClaims {
+			name
+			value
+		}
+	}
+}
+`
+
+func ListRunnerServiceAccounts(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	runnerId string,
+	first int,
+	after *string,
+) (data_ *ListRunnerServiceAccountsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListRunnerServiceAccounts",
+		Query:  ListRunnerServiceAccounts_Operation,
+		Variables: &__ListRunnerServiceAccountsInput{
+			RunnerId: runnerId,
+			First:    first,
+			After:    after,
+		},
+	}
+
+	data_ = &ListRunnerServiceAccountsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
 }
 
 // The query executed by ListRuns.
@@ -8591,6 +24442,338 @@ func ListRuns(
 	return data_, err_
 }
 
+// The query executed by ListServiceAccounts.
+const ListServiceAccounts_Operation = `
+query ListServiceAccounts ($groupId: String!, $first: Int!, $after: String, $includeInherited: Boolean, $search: String, $sort: ServiceAccountSort) {
+	node(id: $groupId) {
+		__typename
+		... on Group {
+			serviceAccounts(first: $first, after: $after, includeInherited: $includeInherited, search: $search, sort: $sort) {
+				totalCount
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+				edges {
+					node {
+						... ServiceAccountDetail
+					}
+				}
+			}
+		}
+	}
+}
+fragment ServiceAccountDetail on ServiceAccount {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	createdBy
+	clientCredentialsEnabled
+	clientSecretExpiresAt
+	oidcTrustPolicies {
+		issuer
+		boundClaimsType
+		boundClaims {
+			name
+			value
+		}
+	}
+}
+`
+
+func ListServiceAccounts(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	groupId string,
+	first int,
+	after *string,
+	includeInherited *bool,
+	search *string,
+	sort *ServiceAccountSort,
+) (data_ *ListServiceAccountsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListServiceAccounts",
+		Query:  ListServiceAccounts_Operation,
+		Variables: &__ListServiceAccountsInput{
+			GroupId:          groupId,
+			First:            first,
+			After:            after,
+			IncludeInherited: includeInherited,
+			Search:           search,
+			Sort:             sort,
+		},
+	}
+
+	data_ = &ListServiceAccountsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListSharedRunners.
+const ListSharedRunners_Operation = `
+query ListSharedRunners ($first: Int!, $after: String, $sort: ServiceAccountSort) {
+	sharedRunners(first: $first, after: $after, sort: $sort) {
+		totalCount
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			node {
+				... RunnerDetail
+			}
+		}
+	}
+}
+fragment RunnerDetail on Runner {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	type
+	disabled
+	runUntaggedJobs
+	tags
+	createdBy
+}
+`
+
+func ListSharedRunners(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after *string,
+	sort *ServiceAccountSort,
+) (data_ *ListSharedRunnersResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListSharedRunners",
+		Query:  ListSharedRunners_Operation,
+		Variables: &__ListSharedRunnersInput{
+			First: first,
+			After: after,
+			Sort:  sort,
+		},
+	}
+
+	data_ = &ListSharedRunnersResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListWorkspaces.
+const ListWorkspaces_Operation = `
+query ListWorkspaces ($first: Int!, $after: String, $groupId: String, $search: String, $sort: WorkspaceSort, $labelFilter: WorkspaceLabelsFilter) {
+	workspaces(first: $first, after: $after, groupId: $groupId, search: $search, sort: $sort, labelFilter: $labelFilter) {
+		totalCount
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			node {
+				... WorkspaceDetail
+			}
+		}
+	}
+}
+fragment WorkspaceDetail on Workspace {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	groupPath
+	dirtyState
+	destroyed
+	locked
+	maxJobDuration
+	terraformVersion
+	preventDestroyPlan
+	createdBy
+	labels {
+		key
+		value
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+	currentApplyRun {
+		id
+		status
+	}
+	currentStateVersion {
+		id
+		createdBy
+		metadata {
+			createdAt
+		}
+		run {
+			id
+			isDestroy
+		}
+	}
+}
+`
+
+func ListWorkspaces(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after *string,
+	groupId *string,
+	search *string,
+	sort *WorkspaceSort,
+	labelFilter *WorkspaceLabelsFilter,
+) (data_ *ListWorkspacesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListWorkspaces",
+		Query:  ListWorkspaces_Operation,
+		Variables: &__ListWorkspacesInput{
+			First:       first,
+			After:       after,
+			GroupId:     groupId,
+			Search:      search,
+			Sort:        sort,
+			LabelFilter: labelFilter,
+		},
+	}
+
+	data_ = &ListWorkspacesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by LockWorkspace.
+const LockWorkspace_Operation = `
+mutation LockWorkspace ($input: LockWorkspaceInput!) {
+	lockWorkspace(input: $input) {
+		workspace {
+			... WorkspaceDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment WorkspaceDetail on Workspace {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	groupPath
+	dirtyState
+	destroyed
+	locked
+	maxJobDuration
+	terraformVersion
+	preventDestroyPlan
+	createdBy
+	labels {
+		key
+		value
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+	currentApplyRun {
+		id
+		status
+	}
+	currentStateVersion {
+		id
+		createdBy
+		metadata {
+			createdAt
+		}
+		run {
+			id
+			isDestroy
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func LockWorkspace(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input LockWorkspaceInput,
+) (data_ *LockWorkspaceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LockWorkspace",
+		Query:  LockWorkspace_Operation,
+		Variables: &__LockWorkspaceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &LockWorkspaceResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by Me.
 const Me_Operation = `
 query Me {
@@ -8661,6 +24844,533 @@ func ServerVersion(
 	}
 
 	data_ = &ServerVersionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by TerraformVersions.
+const TerraformVersions_Operation = `
+query TerraformVersions {
+	terraformCLIVersions {
+		versions
+	}
+}
+`
+
+func TerraformVersions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *TerraformVersionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "TerraformVersions",
+		Query:  TerraformVersions_Operation,
+	}
+
+	data_ = &TerraformVersionsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UnassignServiceAccountFromRunner.
+const UnassignServiceAccountFromRunner_Operation = `
+mutation UnassignServiceAccountFromRunner ($input: AssignServiceAccountToRunnerInput!) {
+	unassignServiceAccountFromRunner(input: $input) {
+		runner {
+			id
+			resourcePath
+		}
+		serviceAccount {
+			id
+			resourcePath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UnassignServiceAccountFromRunner(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input AssignServiceAccountToRunnerInput,
+) (data_ *UnassignServiceAccountFromRunnerResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UnassignServiceAccountFromRunner",
+		Query:  UnassignServiceAccountFromRunner_Operation,
+		Variables: &__UnassignServiceAccountFromRunnerInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UnassignServiceAccountFromRunnerResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UnlockWorkspace.
+const UnlockWorkspace_Operation = `
+mutation UnlockWorkspace ($input: UnlockWorkspaceInput!) {
+	unlockWorkspace(input: $input) {
+		workspace {
+			... WorkspaceDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment WorkspaceDetail on Workspace {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	groupPath
+	dirtyState
+	destroyed
+	locked
+	maxJobDuration
+	terraformVersion
+	preventDestroyPlan
+	createdBy
+	labels {
+		key
+		value
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+	currentApplyRun {
+		id
+		status
+	}
+	currentStateVersion {
+		id
+		createdBy
+		metadata {
+			createdAt
+		}
+		run {
+			id
+			isDestroy
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UnlockWorkspace(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UnlockWorkspaceInput,
+) (data_ *UnlockWorkspaceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UnlockWorkspace",
+		Query:  UnlockWorkspace_Operation,
+		Variables: &__UnlockWorkspaceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UnlockWorkspaceResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateGroup.
+const UpdateGroup_Operation = `
+mutation UpdateGroup ($input: UpdateGroupInput!) {
+	updateGroup(input: $input) {
+		group {
+			... GroupDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment GroupDetail on Group {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	createdBy
+	parent {
+		id
+		fullPath
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UpdateGroup(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateGroupInput,
+) (data_ *UpdateGroupResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateGroup",
+		Query:  UpdateGroup_Operation,
+		Variables: &__UpdateGroupInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateGroupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateNamespaceMembership.
+const UpdateNamespaceMembership_Operation = `
+mutation UpdateNamespaceMembership ($input: UpdateNamespaceMembershipInput!) {
+	updateNamespaceMembership(input: $input) {
+		membership {
+			... MembershipDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment MembershipDetail on NamespaceMembership {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	member {
+		__typename
+		... on User {
+			id
+			username
+		}
+		... on ServiceAccount {
+			id
+			resourcePath
+		}
+		... on Team {
+			id
+			name
+		}
+	}
+	namespace {
+		__typename
+		fullPath
+	}
+	role {
+		name
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UpdateNamespaceMembership(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateNamespaceMembershipInput,
+) (data_ *UpdateNamespaceMembershipResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateNamespaceMembership",
+		Query:  UpdateNamespaceMembership_Operation,
+		Variables: &__UpdateNamespaceMembershipInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateNamespaceMembershipResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateRunner.
+const UpdateRunner_Operation = `
+mutation UpdateRunner ($input: UpdateRunnerInput!) {
+	updateRunner(input: $input) {
+		runner {
+			... RunnerDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment RunnerDetail on Runner {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	type
+	disabled
+	runUntaggedJobs
+	tags
+	createdBy
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UpdateRunner(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateRunnerInput,
+) (data_ *UpdateRunnerResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateRunner",
+		Query:  UpdateRunner_Operation,
+		Variables: &__UpdateRunnerInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateRunnerResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateServiceAccount.
+const UpdateServiceAccount_Operation = `
+mutation UpdateServiceAccount ($input: UpdateServiceAccountInput!) {
+	updateServiceAccount(input: $input) {
+		serviceAccount {
+			... ServiceAccountDetail
+		}
+		clientSecret
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ServiceAccountDetail on ServiceAccount {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	groupPath
+	resourcePath
+	createdBy
+	clientCredentialsEnabled
+	clientSecretExpiresAt
+	oidcTrustPolicies {
+		issuer
+		boundClaimsType
+		boundClaims {
+			name
+			value
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UpdateServiceAccount(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateServiceAccountInput,
+) (data_ *UpdateServiceAccountResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateServiceAccount",
+		Query:  UpdateServiceAccount_Operation,
+		Variables: &__UpdateServiceAccountInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateServiceAccountResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateWorkspace.
+const UpdateWorkspace_Operation = `
+mutation UpdateWorkspace ($input: UpdateWorkspaceInput!) {
+	updateWorkspace(input: $input) {
+		workspace {
+			... WorkspaceDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment WorkspaceDetail on Workspace {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	description
+	fullPath
+	groupPath
+	dirtyState
+	destroyed
+	locked
+	maxJobDuration
+	terraformVersion
+	preventDestroyPlan
+	createdBy
+	labels {
+		key
+		value
+	}
+	runnerTags {
+		inherited
+		namespacePath
+		value
+	}
+	currentApplyRun {
+		id
+		status
+	}
+	currentStateVersion {
+		id
+		createdBy
+		metadata {
+			createdAt
+		}
+		run {
+			id
+			isDestroy
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UpdateWorkspace(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateWorkspaceInput,
+) (data_ *UpdateWorkspaceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateWorkspace",
+		Query:  UpdateWorkspace_Operation,
+		Variables: &__UpdateWorkspaceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateWorkspaceResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
