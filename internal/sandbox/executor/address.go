@@ -198,6 +198,10 @@ func compareAddr(a, b string) int {
 	if !oka || !okb {
 		return strings.Compare(a, b)
 	}
+	return compareParsed(pa, pb)
+}
+
+func compareParsed(pa, pb parsedAddr) int {
 	for i := 0; i < len(pa.modules) && i < len(pb.modules); i++ {
 		if c := comparePart(pa.modules[i], pb.modules[i]); c != 0 {
 			return c
@@ -216,6 +220,32 @@ func compareAddr(a, b string) int {
 		return c
 	}
 	return comparePart(addrPart{pa.name, pa.key}, addrPart{pb.name, pb.key})
+}
+
+// addrSorter sorts by address, parsing each address once.
+type addrSorter struct{ parsed map[string]parsedAddr }
+
+func newAddrSorter() *addrSorter { return &addrSorter{parsed: map[string]parsedAddr{}} }
+
+func (s *addrSorter) less(a, b string) bool {
+	pa, oka := s.parse(a)
+	pb, okb := s.parse(b)
+	if !oka || !okb {
+		return a < b
+	}
+	return compareParsed(pa, pb) < 0
+}
+
+func (s *addrSorter) parse(a string) (parsedAddr, bool) {
+	if p, ok := s.parsed[a]; ok {
+		return p, p.typ != ""
+	}
+	p, ok := parseResourceAddr(a)
+	if !ok {
+		p = parsedAddr{}
+	}
+	s.parsed[a] = p
+	return p, ok
 }
 
 func comparePart(a, b addrPart) int {

@@ -45,6 +45,10 @@ func (mi *modInst) describe() string {
 	return mi.addr
 }
 
+// maxInstances bounds count and for_each so a configuration cannot make
+// the sandbox plan for minutes.
+const maxInstances = 10000
+
 // expansion is the result of evaluating count or for_each.
 type expansion struct {
 	kind   int // keyNone, keyInt, keyString
@@ -623,8 +627,8 @@ func (e *evaluator) expand(s *scope, count, forEach hcl.Expression) (expansion, 
 		}
 		bf := n.AsBigFloat()
 		i, acc := bf.Int64()
-		if acc != big.Exact || i < 0 || i > 100000 {
-			e.errorf(count.Range().Ptr(), "Invalid count argument", "The given \"count\" argument value is unsuitable: it must be a whole number between 0 and 100000.")
+		if acc != big.Exact || i < 0 || i > maxInstances {
+			e.errorf(count.Range().Ptr(), "Invalid count argument", "The given \"count\" argument value is unsuitable: the sandbox executor needs a whole number between 0 and %d.", maxInstances)
 			return expansion{}, deps, false
 		}
 		return expansion{kind: keyInt, count: int(i)}, deps, true
@@ -635,23 +639,31 @@ func (e *evaluator) expand(s *scope, count, forEach hcl.Expression) (expansion, 
 			return expansion{}, deps, false
 		}
 		u, marks := unmarkValue(v)
-		if marks.any(markAfterApply) {
+		ty := u.Type()
+		// For maps only the keys must be known; values may come later.
+		keysUnknown := marks.has("", markAfterApply)
+		if ty.IsSetType() {
+			keysUnknown = marks.any(markAfterApply)
+		}
+		if keysUnknown {
 			e.errorf(forEach.Range().Ptr(), "Invalid for_each argument",
 				"The \"for_each\" value depends on resource attributes that cannot be determined until apply, so the instances cannot be predicted. Use keys that are known from the configuration.")
 			return expansion{}, deps, false
 		}
-		if marks.any(markSensitive) {
+		if marks.has("", markSensitive) || (ty.IsSetType() && marks.any(markSensitive)) {
 			e.errorf(forEach.Range().Ptr(), "Invalid for_each argument", "Sensitive values cannot be used as for_each arguments, because the instance keys would disclose them.")
 			return expansion{}, deps, false
 		}
 		x := expansion{kind: keyString, values: map[string]cty.Value{}}
-		ty := u.Type()
 		switch {
 		case u.IsNull():
 			e.errorf(forEach.Range().Ptr(), "Invalid for_each argument", "The given \"for_each\" argument value is unsuitable: the value must not be null.")
 			return expansion{}, deps, false
 		case ty.IsMapType() || ty.IsObjectType():
-			for it := v.ElementIterator(); it.Next(); {
+			// Iterate the shallowly unmarked value so each.value keeps
+			// its own marks.
+			shallow, _ := v.Unmark()
+			for it := shallow.ElementIterator(); it.Next(); {
 				k, ev := it.Element()
 				x.keys = append(x.keys, k.AsString())
 				x.values[k.AsString()] = ev
@@ -669,6 +681,10 @@ func (e *evaluator) expand(s *scope, count, forEach hcl.Expression) (expansion, 
 		default:
 			e.errorf(forEach.Range().Ptr(), "Invalid for_each argument",
 				"The given \"for_each\" argument value is unsuitable: the \"for_each\" argument must be a map, or set of strings, and you have provided a value of type %s.", ty.FriendlyName())
+			return expansion{}, deps, false
+		}
+		if len(x.keys) > maxInstances {
+			e.errorf(forEach.Range().Ptr(), "Invalid for_each argument", "The sandbox executor supports at most %d instances per resource or module.", maxInstances)
 			return expansion{}, deps, false
 		}
 		sort.Strings(x.keys)

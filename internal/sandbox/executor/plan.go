@@ -2,6 +2,7 @@ package executor
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -184,7 +185,8 @@ func (p *planner) buildPlan(e *evaluator) (*Plan, error) {
 			res.insts = append(res.insts, ri)
 		}
 	}
-	sort.Slice(res.insts, func(i, j int) bool { return compareAddr(res.insts[i].addr, res.insts[j].addr) < 0 })
+	sorter := newAddrSorter()
+	sort.Slice(res.insts, func(i, j int) bool { return sorter.less(res.insts[i].addr, res.insts[j].addr) })
 
 	var planned []Resource
 	for _, ri := range res.insts {
@@ -237,8 +239,8 @@ func (p *planner) buildPlan(e *evaluator) (*Plan, error) {
 	if diags.HasErrors() {
 		return nil, p.fail(diags)
 	}
-	sort.SliceStable(res.changes, func(i, j int) bool { return compareAddr(res.changes[i].addr, res.changes[j].addr) < 0 })
-	sort.Slice(planned, func(i, j int) bool { return compareAddr(planned[i].Address, planned[j].Address) < 0 })
+	sort.SliceStable(res.changes, func(i, j int) bool { return sorter.less(res.changes[i].addr, res.changes[j].addr) })
+	sort.Slice(planned, func(i, j int) bool { return sorter.less(planned[i].Address, planned[j].Address) })
 
 	outs, err := p.planOutputs(e, res)
 	if err != nil {
@@ -274,7 +276,8 @@ func cloneResource(r Resource) Resource {
 
 func (p *planner) priorAddrs() []string {
 	addrs := sortedKeys(p.prior)
-	sort.SliceStable(addrs, func(i, j int) bool { return compareAddr(addrs[i], addrs[j]) < 0 })
+	sorter := newAddrSorter()
+	sort.SliceStable(addrs, func(i, j int) bool { return sorter.less(addrs[i], addrs[j]) })
 	return addrs
 }
 
@@ -417,6 +420,8 @@ func (p *planner) planOutputs(e *evaluator, res *planResult) ([]Output, error) {
 		res.plan.Summary.OutputDestroy++
 		res.outputs = append(res.outputs, outputView{name: name, before: priorOutputRV(priorOuts[name])})
 	}
+	sort.Slice(res.outputs, func(i, j int) bool { return res.outputs[i].name < res.outputs[j].name })
+	sort.Slice(outs, func(i, j int) bool { return outs[i].Name < outs[j].Name })
 	return outs, nil
 }
 
@@ -545,55 +550,74 @@ func applyOps(res *planResult) []applyOp {
 }
 
 // topoOrder sorts changing instances so that each comes after the resources
-// it reads, breaking ties by address.
+// it reads, breaking ties by address order.
 func topoOrder(res *planResult) []*resInst {
 	var changing []*resInst
-	byRes := map[string][]*resInst{}
+	byRes := map[string][]int{}
 	for _, ri := range res.insts {
 		switch ri.action {
 		case actCreate, actUpdate, actReplace, actReadApply:
+			byRes[ri.re.id] = append(byRes[ri.re.id], len(changing))
 			changing = append(changing, ri)
-			byRes[ri.re.id] = append(byRes[ri.re.id], ri)
 		}
 	}
-	indeg := map[*resInst]int{}
-	next := map[*resInst][]*resInst{}
-	for _, ri := range changing {
+	// Dependencies are per resource block, so edges go block to block.
+	indeg := make([]int, len(changing))
+	dependents := map[string][]int{}
+	for i, ri := range changing {
 		for dep := range ri.re.deps {
-			if dep == ri.re.id {
+			if dep == ri.re.id || len(byRes[dep]) == 0 {
 				continue
 			}
-			for _, d := range byRes[dep] {
-				next[d] = append(next[d], ri)
-				indeg[ri]++
-			}
+			indeg[i] += len(byRes[dep])
+			dependents[dep] = append(dependents[dep], i)
 		}
 	}
-	var out []*resInst
-	done := map[*resInst]bool{}
-	for len(out) < len(changing) {
-		var pick *resInst
-		for _, ri := range changing {
-			if !done[ri] && indeg[ri] == 0 {
-				pick = ri
-				break
-			}
+	ready := &intHeap{}
+	for i := range changing {
+		if indeg[i] == 0 {
+			heap.Push(ready, i)
 		}
-		if pick == nil {
-			// Unreachable without a cycle, which evaluation rejects; fall
-			// back to address order.
-			for _, ri := range changing {
-				if !done[ri] {
-					pick = ri
+	}
+	out := make([]*resInst, 0, len(changing))
+	done := make([]bool, len(changing))
+	for len(out) < len(changing) {
+		if ready.Len() == 0 {
+			// Only a cycle could get here, and evaluation rejects those;
+			// fall back to address order.
+			for i := range changing {
+				if !done[i] {
+					indeg[i] = 0
+					heap.Push(ready, i)
 					break
 				}
 			}
 		}
-		done[pick] = true
-		out = append(out, pick)
-		for _, n := range next[pick] {
-			indeg[n]--
+		i := heap.Pop(ready).(int)
+		if done[i] {
+			continue
+		}
+		done[i] = true
+		out = append(out, changing[i])
+		for _, d := range dependents[changing[i].re.id] {
+			if indeg[d]--; indeg[d] == 0 && !done[d] {
+				heap.Push(ready, d)
+			}
 		}
 	}
 	return out
+}
+
+// intHeap is a min-heap of indexes into an address-sorted slice.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
