@@ -177,6 +177,7 @@ func New(opts Options) (*Server, error) {
 }
 
 // Start builds a sandbox and makes it listen on 127.0.0.1 on a free port.
+// The server closes when ctx ends (or on Close, whichever comes first).
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	s, err := New(opts)
 	if err != nil {
@@ -185,6 +186,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
+	context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
 }
 

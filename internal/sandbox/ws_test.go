@@ -274,3 +274,16 @@ func TestCloseStopsJobsAndSubscriptions(t *testing.T) {
 		}
 	}
 }
+
+func TestStartClosesWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	s, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-s.ctx.Done() // Close has begun; Close again waits for it to finish
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
