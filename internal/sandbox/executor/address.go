@@ -190,17 +190,8 @@ func (pa parsedAddr) moduleNames() []string {
 	return names
 }
 
-// compareAddr orders addresses the way Terraform lists them: by module path,
-// then managed before data, type, name, and numeric keys numerically.
-func compareAddr(a, b string) int {
-	pa, oka := parseResourceAddr(a)
-	pb, okb := parseResourceAddr(b)
-	if !oka || !okb {
-		return strings.Compare(a, b)
-	}
-	return compareParsed(pa, pb)
-}
-
+// compareParsed orders addresses the way Terraform lists them: by module
+// path, then managed before data, type, name, and numeric keys numerically.
 func compareParsed(pa, pb parsedAddr) int {
 	for i := 0; i < len(pa.modules) && i < len(pb.modules); i++ {
 		if c := comparePart(pa.modules[i], pb.modules[i]); c != 0 {

@@ -18,6 +18,10 @@ type Resource struct {
 	Module     string         // "" or "module.m"
 	Type, Name string         //
 	Attributes map[string]any // JSON-compatible values (numbers are float64); always includes "id"
+	// SensitivePaths lists attribute paths holding sensitive values, in the
+	// plan's notation (["password"], ["tags"]["token"]). Keep it with the
+	// state: later plans use it to hide old values in diffs.
+	SensitivePaths []string
 }
 
 // Output is one root module output in a state.
@@ -37,14 +41,17 @@ type State struct {
 
 // PlanRequest is everything a plan needs.
 type PlanRequest struct {
-	Files       map[string][]byte // path (slash-separated, relative to the root module) -> content
-	Prior       State
-	Variables   map[string]string // run variables of category terraform, raw as the API stores them
-	Destroy     bool
-	RefreshOnly bool
-	Refresh     bool
-	Targets     []string // resource addresses; a target selects the resource and its instances
-	Color       bool     // ANSI colour codes in logs
+	Files     map[string][]byte // path (slash-separated, relative to the root module) -> content
+	Prior     State
+	Variables map[string]string // run variables of category terraform, raw as the API stores them
+	// SensitiveVariables names the Variables that are sensitive in Tharsis;
+	// like Tharsis, the plan fails unless their declarations are sensitive.
+	SensitiveVariables []string
+	Destroy            bool
+	RefreshOnly        bool
+	Refresh            bool
+	Targets            []string // resource addresses; a target selects the resource and its instances
+	Color              bool     // ANSI colour codes in logs
 }
 
 // Summary counts a plan's changes like the API's PlanSummary.
@@ -98,6 +105,9 @@ func cloneState(s State) State {
 	out := State{Serial: s.Serial}
 	for _, r := range s.Resources {
 		r.Attributes = cloneAny(r.Attributes).(map[string]any)
+		if r.SensitivePaths != nil {
+			r.SensitivePaths = append([]string(nil), r.SensitivePaths...)
+		}
 		out.Resources = append(out.Resources, r)
 	}
 	for _, o := range s.Outputs {

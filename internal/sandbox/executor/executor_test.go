@@ -1071,3 +1071,73 @@ func TestPriorNumbersInAnyRepresentation(t *testing.T) {
 		}
 	}
 }
+
+func TestSensitiveValuesNeverLogged(t *testing.T) {
+	config := func(tokenDefault string) map[string][]byte {
+		return tf("main.tf", `
+variable "token" {
+  type      = string
+  default   = "`+tokenDefault+`"
+  sensitive = true
+}
+resource "aws_secret" "s" {
+  name  = "db"
+  value = var.token
+  tags  = { owner = "ops", key = var.token }
+}
+`)
+	}
+	steps := []struct {
+		name string
+		req  func(prior State) PlanRequest
+		want []string
+	}{
+		{"create", func(State) PlanRequest { return PlanRequest{Files: config("first-secret")} },
+			[]string{`+ value = (sensitive value)`, `+ "key"   = (sensitive value)`}},
+		{"update", func(p State) PlanRequest { return PlanRequest{Files: config("second-secret"), Prior: p} },
+			[]string{`~ value = (sensitive value)`, `~ "key" = (sensitive value)`}},
+		{"destroy", func(p State) PlanRequest { return PlanRequest{Files: config("second-secret"), Prior: p, Destroy: true} },
+			[]string{`- value = (sensitive value) -> null`}},
+		{"removed from configuration", func(p State) PlanRequest {
+			return PlanRequest{Files: tf("main.tf", `resource "null_resource" "other" {}`), Prior: p}
+		}, []string{`- value = (sensitive value) -> null`}},
+	}
+	var prior State
+	for i, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			p := mustPlan(t, step.req(prior))
+			_, applyLog := Apply(p, false)
+			for _, log := range [][]byte{p.Log, applyLog} {
+				assertLog(t, log, nil, []string{"first-secret", "second-secret"})
+			}
+			assertLog(t, p.Log, step.want, nil)
+			if i < 2 {
+				st, _ := Apply(p, false)
+				r, _ := findResource(st, "aws_secret.s")
+				if want := []string{`["tags"]["key"]`, `["value"]`}; !reflect.DeepEqual(r.SensitivePaths, want) {
+					t.Errorf("SensitivePaths = %q, want %q", r.SensitivePaths, want)
+				}
+				prior = jsonRoundTrip(t, st)
+			}
+		})
+	}
+
+	// Tharsis refuses a sensitive run variable for a non-sensitive declaration.
+	pe := mustPlanError(t, PlanRequest{
+		Files:              tf("main.tf", `variable "plain" { type = string }`),
+		Variables:          map[string]string{"plain": "s3cret"},
+		SensitiveVariables: []string{"plain"},
+	})
+	assertLog(t, pe.Log, []string{"Error: Sensitive value for a non-sensitive variable"}, []string{"s3cret"})
+}
+
+func TestBadSensitiveValueNotEchoed(t *testing.T) {
+	pe := mustPlanError(t, PlanRequest{
+		Files:     tf("main.tf", "variable \"n\" {\n  type = number\n  sensitive = true\n}\n"),
+		Variables: map[string]string{"n": "hunter2"},
+	})
+	assertLog(t, pe.Log, []string{"Invalid value for input variable", `variable "n"`}, []string{"hunter2"})
+	if strings.Contains(pe.Msg, "hunter2") {
+		t.Errorf("Msg leaks the value: %s", pe.Msg)
+	}
+}

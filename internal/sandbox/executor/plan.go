@@ -71,7 +71,7 @@ func (p *planner) plan() (*Plan, error) {
 	p.warnings = append(p.warnings, diags...)
 	p.root = root
 	p.funcs = functions(p.files)
-	vals, undeclared, diags := rootValues(root, p.files, p.req.Variables)
+	vals, undeclared, diags := rootValues(root, p.files, p.req.Variables, p.req.SensitiveVariables)
 	if diags.HasErrors() {
 		return nil, p.fail(diags)
 	}
@@ -191,13 +191,18 @@ func (p *planner) buildPlan(e *evaluator) (*Plan, error) {
 	var planned []Resource
 	for _, ri := range res.insts {
 		switch ri.action {
-		case actNoop, actKeep:
+		case actKeep:
 			planned = append(planned, cloneResource(*ri.prior))
+		case actNoop:
+			r := cloneResource(*ri.prior)
+			r.SensitivePaths = ri.marks.sensitivePaths()
+			planned = append(planned, r)
 		case actExcluded:
 		default:
 			planned = append(planned, Resource{
 				Address: ri.addr, Mode: ri.cfg.mode, Module: ri.module, Type: ri.cfg.typ, Name: ri.cfg.name,
-				Attributes: cloneAny(ri.final).(map[string]any),
+				Attributes:     cloneAny(ri.final).(map[string]any),
+				SensitivePaths: ri.marks.sensitivePaths(),
 			})
 		}
 		if ri.action == actRead {
@@ -233,7 +238,7 @@ func (p *planner) buildPlan(e *evaluator) (*Plan, error) {
 		res.deleted = append(res.deleted, r)
 		res.changes = append(res.changes, changeView{
 			addr: addr, typ: r.Type, name: r.Name, mode: modeManaged, action: actDelete,
-			before: makeRV(normalizeAny(r.Attributes), nil), reason: p.orphanReason(e, r),
+			before: makeRV(normalizeAny(r.Attributes), sensitiveMarks(r.SensitivePaths, nil)), reason: p.orphanReason(e, r),
 		})
 	}
 	if diags.HasErrors() {
@@ -270,6 +275,10 @@ func cloneResource(r Resource) Resource {
 	}
 	if r.Mode == "" {
 		r.Mode = modeManaged
+	}
+	r.SensitivePaths = append([]string(nil), r.SensitivePaths...)
+	if len(r.SensitivePaths) == 0 {
+		r.SensitivePaths = nil
 	}
 	return r
 }
@@ -349,7 +358,7 @@ func (p *planner) viewInstance(ri *resInst) (changeView, bool) {
 	case actCreate, actReadApply:
 		cv.after = makeRV(ri.final, ri.marks)
 	case actUpdate, actReplace:
-		cv.before = makeRV(normalizeAny(ri.prior.Attributes), nil)
+		cv.before = makeRV(normalizeAny(ri.prior.Attributes), sensitiveMarks(ri.prior.SensitivePaths, ri.marks))
 		cv.after = makeRV(ri.final, ri.marks)
 	default:
 		return cv, false
@@ -464,7 +473,7 @@ func (p *planner) destroyPlan() (*Plan, error) {
 		res.deleted = append(res.deleted, r)
 		res.changes = append(res.changes, changeView{
 			addr: addr, typ: r.Type, name: r.Name, mode: modeManaged, action: actDelete,
-			before: makeRV(normalizeAny(r.Attributes), nil),
+			before: makeRV(normalizeAny(r.Attributes), sensitiveMarks(r.SensitivePaths, nil)),
 		})
 	}
 	if diags.HasErrors() {

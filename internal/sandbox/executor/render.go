@@ -10,6 +10,7 @@ import (
 // rv is a value prepared for display: JSON data plus what marks say about it.
 type rv struct {
 	kind   int
+	inner  *rv    // rvSensitive: the hidden value, compared but never shown
 	text   string // rvPrim: the literal as Terraform prints it
 	elems  []*rv  // rvList
 	keys   []string
@@ -35,7 +36,13 @@ func makeRV(v any, pm pathMarks) *rv { return makeRVAt(v, pm, "") }
 
 func makeRVAt(v any, pm pathMarks, p string) *rv {
 	if pm.has(p, markSensitive) {
-		return &rv{kind: rvSensitive}
+		inner := pathMarks{}
+		for q, ms := range pm {
+			if q != p {
+				inner[q] = ms
+			}
+		}
+		return &rv{kind: rvSensitive, inner: makeRVAt(v, inner, p)}
 	}
 	if pm.has(p, markAfterApply) {
 		return &rv{kind: rvUnknown}
@@ -97,9 +104,11 @@ func rvEqual(a, b *rv) bool {
 			}
 		}
 		return true
+	case rvSensitive:
+		return rvEqual(a.inner, b.inner)
 	}
-	// Unknown and sensitive values never compare equal: a plan cannot
-	// prove them unchanged.
+	// Unknown values never compare equal: a plan cannot prove them
+	// unchanged.
 	return false
 }
 
@@ -216,6 +225,10 @@ func (d *differ) change(indent int, name string, before, after *rv, note string)
 		return
 	case rvEqual(before, after):
 		d.whole(indent, " ", name+" = ", after, note, "")
+		return
+	}
+	if before.kind == rvSensitive || after.kind == rvSensitive {
+		d.line(indent, "~", name+" = "+sensitiveValue+note)
 		return
 	}
 	if before.kind == after.kind && before.kind == rvMap {

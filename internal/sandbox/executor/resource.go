@@ -205,6 +205,7 @@ func (e *evaluator) planInstance(mi *modInst, rc *resourceCfg, key instanceKey, 
 	if len(changed) == 0 {
 		ri.action = actNoop
 		ri.final = prior
+		ri.marks = cfgMarks.onlySensitive()
 		return ri, e.refValue(ri, extras, cfgMarks, false)
 	}
 	ri.forces = map[string]bool{}

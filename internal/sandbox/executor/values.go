@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -112,6 +113,36 @@ func ctyPathFor(v cty.Value, p string) (cty.Path, bool) {
 		cur = next
 	}
 	return path, true
+}
+
+// sensitivePaths lists the paths marked sensitive, sorted; nil if none.
+func (pm pathMarks) sensitivePaths() []string {
+	var out []string
+	for p, ms := range pm {
+		if ms[markSensitive] {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// onlySensitive keeps just the sensitive marks.
+func (pm pathMarks) onlySensitive() pathMarks {
+	out := pathMarks{}
+	for _, p := range pm.sensitivePaths() {
+		out.add(p, markSensitive)
+	}
+	return out
+}
+
+// sensitiveMarks rebuilds marks from stored SensitivePaths plus extra.
+func sensitiveMarks(paths []string, extra pathMarks) pathMarks {
+	out := extra.onlySensitive()
+	for _, p := range paths {
+		out.add(p, markSensitive)
+	}
+	return out
 }
 
 // pathString normalizes a cty path: attribute and map keys both become

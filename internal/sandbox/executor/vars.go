@@ -23,7 +23,7 @@ type rootValue struct {
 // rootValues collects values for the root module's variables: automatically
 // loaded .tfvars files first, then the request's run variables, which win.
 // It returns the names of request variables the module does not declare.
-func rootValues(root *module, files map[string][]byte, raw map[string]string) (map[string]rootValue, []string, hcl.Diagnostics) {
+func rootValues(root *module, files map[string][]byte, raw map[string]string, sensitive []string) (map[string]rootValue, []string, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out := map[string]rootValue{}
 	for _, name := range autoVarFiles(files) {
@@ -53,6 +53,10 @@ func rootValues(root *module, files map[string][]byte, raw map[string]string) (m
 			}
 		}
 	}
+	isSensitive := map[string]bool{}
+	for _, k := range sensitive {
+		isSensitive[k] = true
+	}
 	var undeclared []string
 	for _, k := range sortedKeys(raw) {
 		decl, ok := root.vars[k]
@@ -60,7 +64,12 @@ func rootValues(root *module, files map[string][]byte, raw map[string]string) (m
 			undeclared = append(undeclared, k)
 			continue
 		}
-		v, err := parseRaw(decl, raw[k])
+		if isSensitive[k] && !decl.sensitive {
+			diags = append(diags, errorDiag("Sensitive value for a non-sensitive variable",
+				fmt.Sprintf("The run variable %q is sensitive, but its declaration in %s does not set sensitive = true. Sensitive variables can only be passed to variables declared sensitive.", k, decl.decl.Filename), &decl.decl))
+			continue
+		}
+		v, err := parseRaw(decl, raw[k], decl.sensitive || isSensitive[k])
 		if err != nil {
 			diags = append(diags, errorDiag("Invalid value for input variable",
 				fmt.Sprintf("The value given for variable %q is not valid: %s.", k, err), &decl.decl))
@@ -74,7 +83,7 @@ func rootValues(root *module, files map[string][]byte, raw map[string]string) (m
 // parseRaw interprets a run variable's raw text the way the Tharsis job
 // executor does: as a plain string for string variables (and for untyped
 // ones whose text is not a literal expression), else as an HCL expression.
-func parseRaw(decl *variable, raw string) (cty.Value, error) {
+func parseRaw(decl *variable, raw string, hide bool) (cty.Value, error) {
 	if decl.typed && decl.typ == cty.String {
 		return cty.StringVal(raw), nil
 	}
@@ -93,7 +102,11 @@ func parseRaw(decl *variable, raw string) (cty.Value, error) {
 	if len(shown) > 40 {
 		shown = shown[:40] + "..."
 	}
-	msg := fmt.Sprintf("%s is not a valid %s value", quoteString(shown), decl.typ.FriendlyNameForConstraint())
+	shown = quoteString(shown)
+	if hide {
+		shown = "the (sensitive) value"
+	}
+	msg := fmt.Sprintf("%s is not a valid %s value", shown, decl.typ.FriendlyNameForConstraint())
 	if !parsed {
 		msg += " (" + strings.ToLower(firstSummary(diags)) + ")"
 	}
