@@ -5,6 +5,24 @@
 // Nothing here talks to a cloud or runs a terraform binary. Resource IDs and
 // computed attributes are derived from hashes of addresses and attributes, and
 // logs carry no times, so the same request always yields the same bytes.
+//
+// How the simulation stands in for providers:
+//
+//   - A resource's attributes are its configured arguments (nested blocks
+//     become lists of objects) plus "id". Attributes that expressions read
+//     but the block does not set (aws_s3_bucket.b.arn) are computed: shown
+//     as "(known after apply)" when the object is created and given a
+//     deterministic value.
+//   - Planning computes every value concretely and marks what real Terraform
+//     would not know yet; the plan log prints those as "(known after apply)"
+//     and Apply only replays the plan, so it cannot fail.
+//   - Changing "triggers", "triggers_replace" or "keepers", or any argument
+//     of a random_* resource, replaces the object; other changes update it
+//     in place and keep its ID.
+//   - terraform_data's output follows its input; random_string and
+//     random_password get a deterministic result of the configured length.
+//   - Data sources are read while planning unless their configuration depends
+//     on values known only after apply; they never count as changes.
 package executor
 
 import (

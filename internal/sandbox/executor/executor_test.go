@@ -248,6 +248,31 @@ func TestMakePlan(t *testing.T) {
 			},
 		},
 		{
+			name:        "destroy needs no configuration",
+			prior:       tf("main.tf", twoResources),
+			req:         PlanRequest{Destroy: true},
+			wantChanges: []Change{{"aws_thing.b", "delete"}, {"null_resource.a", "delete"}},
+			wantSummary: Summary{Destroy: 2, OutputDestroy: 1},
+		},
+		{
+			name: "module outputs are independent (no false cycle)",
+			req: PlanRequest{Files: tf(
+				"main.tf", `
+resource "null_resource" "a" { triggers = { c = module.m.constant } }
+module "m" {
+  source = "./m"
+  in     = null_resource.a.id
+}
+output "echo" { value = module.m.echo }`,
+				"m/main.tf", `
+variable "in" {}
+output "constant" { value = "c" }
+output "echo" { value = var.in }`)},
+			wantChanges: []Change{{"null_resource.a", "create"}},
+			wantSummary: Summary{Add: 1, OutputAdd: 1},
+			wantLog:     []string{`+ "c" = "c"`, `+ echo = (known after apply)`},
+		},
+		{
 			name:    "destroy with nothing to destroy",
 			req:     PlanRequest{Files: tf("main.tf", twoResources), Destroy: true},
 			wantLog: []string{"No changes. No objects need to be destroyed."},
@@ -925,6 +950,11 @@ func TestPlanErrors(t *testing.T) {
 			want:  []string{"Override files are not supported"},
 		},
 		{
+			name:  "no configuration files",
+			files: tf("README.md", "nothing here", "sub/x.tf", ""),
+			want:  []string{"Error: No configuration files"},
+		},
+		{
 			name:  "prevent_destroy",
 			files: tf("main.tf", "resource \"null_resource\" \"a\" {\n  lifecycle { prevent_destroy = true }\n}\n"),
 			req:   PlanRequest{Destroy: true, Prior: State{Resources: []Resource{{Address: "null_resource.a", Mode: "managed", Type: "null_resource", Name: "a", Attributes: map[string]any{"id": "1"}}}}},
@@ -998,9 +1028,14 @@ output "ids" { value = { for k, r in null_resource.many : k => r.id } }
 output "s" { value = random_string.s.result }`,
 	)
 	prior := applied(t, tf("main.tf", twoResources), nil)
+	prior.Resources[0].Address = "" // exercise the fallback; must not be written back
+	before, _ := json.Marshal(prior)
 	for _, color := range []bool{false, true} {
 		req := PlanRequest{Files: files, Prior: prior, Refresh: true, Color: color}
 		p1, p2 := mustPlan(t, req), mustPlan(t, req)
+		if after, _ := json.Marshal(prior); string(after) != string(before) {
+			t.Fatalf("MakePlan modified the prior state:\n%s\n%s", before, after)
+		}
 		if string(p1.Log) != string(p2.Log) {
 			t.Errorf("plan logs differ:\n%s\n---\n%s", p1.Log, p2.Log)
 		}

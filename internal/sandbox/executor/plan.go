@@ -31,12 +31,15 @@ func newPlanner(req PlanRequest) *planner {
 	}
 	p := &planner{req: req, st: newStyle(req.Color), files: files, prior: map[string]*Resource{}}
 	for i := range req.Prior.Resources {
-		r := &req.Prior.Resources[i]
+		r := req.Prior.Resources[i] // a copy: the caller's state is not modified
 		if r.Address == "" {
 			// Callers that stored only the parts get the keyless address.
-			r.Address = resourceAddr(r.Module, priorMode(r), r.Type, r.Name, instanceKey{})
+			r.Address = resourceAddr(r.Module, priorMode(&r), r.Type, r.Name, instanceKey{})
 		}
-		p.prior[r.Address] = r
+		if pa, ok := parseResourceAddr(r.Address); ok && (r.Type == "" || r.Name == "") {
+			r.Type, r.Name = pa.typ, pa.name
+		}
+		p.prior[r.Address] = &r
 	}
 	return p
 }
@@ -67,6 +70,12 @@ func (p *planner) plan() (*Plan, error) {
 	root, diags := loadConfig(p.files)
 	if diags.HasErrors() {
 		return nil, p.fail(diags)
+	}
+	if !p.req.Destroy && len((&loader{files: p.files}).moduleFiles("")) == 0 {
+		// An empty configuration would destroy everything; Terraform
+		// refuses that outside destroy mode.
+		return nil, p.fail(hcl.Diagnostics{errorDiag("No configuration files",
+			"The configuration has no .tf or .tf.json files in its root directory, so a plan would mark every object for destruction. Upload a configuration, or create a destroy run to remove everything.", nil)})
 	}
 	p.warnings = append(p.warnings, diags...)
 	p.root = root
@@ -162,18 +171,17 @@ type applyOp struct {
 }
 
 type planResult struct {
-	plan     *Plan
-	changes  []changeView
-	outputs  []outputView
-	refresh  []string // addresses refreshed, with IDs
-	reads    []applyOp
-	insts    []*resInst
-	deleted  []*Resource
-	resEvals map[string]*resEval
+	plan    *Plan
+	changes []changeView
+	outputs []outputView
+	refresh []string // addresses refreshed, with IDs
+	reads   []applyOp
+	insts   []*resInst
+	deleted []*Resource
 }
 
 func (p *planner) buildPlan(e *evaluator) (*Plan, error) {
-	res := &planResult{plan: &Plan{UndeclaredVariables: p.undeclared}, resEvals: e.resByID}
+	res := &planResult{plan: &Plan{UndeclaredVariables: p.undeclared}}
 	plan := res.plan
 	plan.targeted = p.targeted()
 	var diags hcl.Diagnostics
