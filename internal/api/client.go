@@ -85,13 +85,16 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // Config configures a Client.
 type Config struct {
-	Endpoint       string        // normalised API URL, e.g. https://tharsis.example.com (see NormalizeEndpoint)
-	TokenSource    TokenSource   // nil = anonymous
-	TLSSkipVerify  bool          // do not verify the server's certificate (testing only)
-	CACertFile     string        // extra PEM bundle added to the system roots
-	UserAgent      string        // build.UserAgent() by default
-	Logger         *slog.Logger  // nil = discard; debug logs never include tokens, auth headers or variables
-	RequestTimeout time.Duration // per HTTP attempt for GraphQL and discovery, and the wait for response headers of REST calls; default 60s
+	Endpoint      string       // normalised API URL, e.g. https://tharsis.example.com (see NormalizeEndpoint)
+	TokenSource   TokenSource  // nil = anonymous
+	TLSSkipVerify bool         // do not verify the server's certificate (testing only)
+	CACertFile    string       // extra PEM bundle added to the system roots
+	UserAgent     string       // build.UserAgent() by default
+	Logger        *slog.Logger // nil = discard; debug logs never include tokens, auth headers or variables
+	// RequestTimeout bounds each HTTP attempt of GraphQL and discovery
+	// requests, the wait for response headers of REST calls and uploads, and
+	// the websocket handshake up to connection_ack; default 60s.
+	RequestTimeout time.Duration
 	Retry          RetryPolicy
 	// KeepAlive is how often a subscription connection sends "ka" and checks
 	// the connection with a ping; default 30s, negative disables.
@@ -314,9 +317,9 @@ func passthroughError(resp *http.Response, err error, _ int) (*http.Response, er
 
 // exhausted wraps the last failure once the retry budget is spent.
 func exhausted(e *Error, attempts int) *Error {
-	hint := "Try again in a moment."
-	if e.Hint != "" && e.Hint != hintFor(KindTransient, "") {
-		hint += " " + e.Hint
+	hint := e.Hint
+	if hint == "" {
+		hint = "Try again in a moment."
 	}
 	return &Error{
 		Kind:       KindTransient,

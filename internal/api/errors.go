@@ -110,7 +110,7 @@ func NotFoundError(op, resourceType, id string) error {
 
 const (
 	hintLogin = "Run `tharsis sso login`, or check THARSIS_STATIC_TOKEN / the service account settings of the profile."
-	hintCA    = "If the server uses a private certificate authority, set the profile's CA bundle (caCertFile) to a PEM file holding it; tlsSkipVerify in the profile turns verification off (unsafe, for testing only)."
+	hintCA    = "If the server uses a private certificate authority, point the profile's caCertFile (or THARSIS_CA_CERT_FILE) at a PEM bundle holding it; tlsSkipVerify turns verification off (unsafe, for testing only)."
 )
 
 // hintFor is the generic advice for a kind; code refines it.
