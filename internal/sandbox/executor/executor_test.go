@@ -532,6 +532,44 @@ output "fixed" { value = "f" }`), RefreshOnly: true},
 			wantState:   []string{},
 		},
 		{
+			name:        "list change diffs element by element",
+			prior:       tf("main.tf", `resource "aws_thing" "l" { items = ["a", "b", "c"] }`),
+			req:         PlanRequest{Files: tf("main.tf", `resource "aws_thing" "l" { items = ["a", "c", "d"] }`)},
+			wantChanges: []Change{{"aws_thing.l", "update"}},
+			wantSummary: Summary{Change: 1},
+			wantLog:     []string{"      ~ items = [\n          - \"b\",\n          + \"d\",\n          # (2 unchanged elements hidden)\n        ]\n"},
+		},
+		{
+			name:        "terraform_data output follows its input",
+			prior:       tf("main.tf", `resource "terraform_data" "d" { input = "one" }`),
+			req:         PlanRequest{Files: tf("main.tf", `resource "terraform_data" "d" { input = "two" }`)},
+			wantChanges: []Change{{"terraform_data.d", "update"}},
+			wantSummary: Summary{Change: 1},
+			wantLog:     []string{`~ input  = "one" -> "two"`, `~ output = "one" -> (known after apply)`},
+			check: func(t *testing.T, _ State, p *Plan) {
+				r, _ := findResource(p.Planned, "terraform_data.d")
+				if r.Attributes["output"] != "two" {
+					t.Errorf("output = %v", r.Attributes["output"])
+				}
+			},
+		},
+		{
+			name:        "module call removed",
+			prior:       tf("main.tf", `module "m" { source = "./m" }`, "m/main.tf", `resource "null_resource" "r" {}`),
+			req:         PlanRequest{Files: tf("main.tf", `resource "null_resource" "top" {}`)},
+			wantChanges: []Change{{"null_resource.top", "create"}, {"module.m.null_resource.r", "delete"}},
+			wantSummary: Summary{Add: 1, Destroy: 1},
+			wantLog:     []string{"# (because module.m is not in configuration)"},
+		},
+		{
+			name:        "module instance out of range",
+			prior:       tf("main.tf", "module \"m\" {\n  source = \"./m\"\n  count = 2\n}", "m/main.tf", `resource "null_resource" "r" {}`),
+			req:         PlanRequest{Files: tf("main.tf", "module \"m\" {\n  source = \"./m\"\n  count = 1\n}", "m/main.tf", `resource "null_resource" "r" {}`)},
+			wantChanges: []Change{{"module.m[1].null_resource.r", "delete"}},
+			wantSummary: Summary{Destroy: 1},
+			wantLog:     []string{"# (because module.m[1] is not in configuration)"},
+		},
+		{
 			name:        "output-only change",
 			prior:       tf("main.tf", twoResources),
 			req:         PlanRequest{Files: tf("main.tf", twoResources+`output "more" { value = 1 }`)},
