@@ -311,7 +311,8 @@ func (s *subscriptionClient) keepAliveLoop(conn *websocket.Conn) {
 	defer s.wg.Done()
 	t := time.NewTicker(s.c.keepAlive)
 	defer t.Stop()
-	pingTimeout := max(s.c.keepAlive, wsWriteTimeout)
+	// A pong normally takes milliseconds; give a slow link the interval.
+	pingTimeout := max(s.c.keepAlive, time.Second)
 	for {
 		select {
 		case <-s.ctx.Done():

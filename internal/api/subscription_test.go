@@ -185,7 +185,8 @@ func TestSubscriptionJobLogs(t *testing.T) {
 		// The client ends the connection cleanly.
 		p.readType(wsConnectionTerminate)
 	})
-	c := newTestClient(t, srv.URL, nil)
+	var debugLog syncBuffer
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Logger = debugLogger(&debugLog) })
 	ws, errCh := startWS(t, c)
 	last := 5
 	ch, id, err := gql.JobLogStreamEvents(context.Background(), ws, gql.JobLogStreamSubscriptionInput{JobId: "J1", LastSeenLogSize: &last})
@@ -220,6 +221,9 @@ func TestSubscriptionJobLogs(t *testing.T) {
 		t.Fatal("the error channel must be closed by Close, with no error sent")
 	}
 	recvTimeout(t, done)
+	if out := debugLog.String(); !strings.Contains(out, "subscribe") || strings.Contains(out, testToken) || strings.Contains(out, "hello") {
+		t.Fatalf("debug log without the subscription, or with the token or data:\n%s", out)
+	}
 }
 
 // TestSubscriptionErrors: errors inside data payloads and "error" messages
@@ -417,6 +421,47 @@ func TestSubscriptionKeepAlive(t *testing.T) {
 	}
 	if err := ws.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSubscriptionUnresponsive: a server that stops answering pings is
+// reported as a dropped connection.
+func TestSubscriptionUnresponsive(t *testing.T) {
+	hang := make(chan struct{})
+	srv := startWSServer(t, false, func(p *wsPeer) {
+		p.handshake()
+		<-hang // stop reading: no pongs
+	})
+	t.Cleanup(func() { close(hang) })
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.KeepAlive = 20 * time.Millisecond })
+	_, errCh := startWS(t, c)
+	err, _ := recvTimeout(t, errCh)
+	if e := asAPIError(t, err); e.Kind != KindTransient || !strings.Contains(e.Message, "stopped responding") {
+		t.Fatalf("err = %+v", e)
+	}
+}
+
+// TestSubscriptionErrorList: an "error" message whose payload is a list.
+func TestSubscriptionErrorList(t *testing.T) {
+	srv := startWSServer(t, false, func(p *wsPeer) {
+		p.handshake()
+		s := p.readType(wsStart)
+		p.send(fmt.Sprintf(`{"id":%q,"type":"error","payload":[{"message":"first"},{"message":"second"}]}`, s.ID))
+		p.drain()
+	})
+	c := newTestClient(t, srv.URL, nil)
+	ws, _ := startWS(t, c)
+	ch, _, err := gql.JobLogStreamEvents(context.Background(), ws, gql.JobLogStreamSubscriptionInput{JobId: "J"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, ok := recvTimeout(t, ch)
+	if !ok || len(resp.Errors) != 2 || resp.Errors[1].Message != "second" {
+		t.Fatalf("resp = %+v", resp)
+	}
+	// An error ends the subscription even without complete.
+	if _, ok := recvTimeout(t, ch); ok {
+		t.Fatal("channel not closed after error")
 	}
 }
 

@@ -140,7 +140,8 @@ func TestUploadConfigurationVersion(t *testing.T) {
 		// A relative URL, as Terraform's service discovery allows.
 		writeJSON(w, 200, `{"modules.v1":"/v1/module-registry/modules/","tfe.v2":"/tfe/v2/","tfe.v2.1":"/tfe/v2/"}`)
 	}
-	c := newTestClient(t, srv.URL, nil)
+	var logs syncBuffer
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Logger = debugLogger(&logs) })
 	ctx := context.Background()
 
 	// From a file whose position is not 0: the upload starts there.
@@ -160,6 +161,9 @@ func TestUploadConfigurationVersion(t *testing.T) {
 	}
 	if u.discovered.Load() != 1 {
 		t.Fatalf("discovery fetched %d times, want 1 (cached)", u.discovered.Load())
+	}
+	if out := logs.String(); !strings.Contains(out, "api: upload") || strings.Contains(out, testToken) {
+		t.Fatalf("debug log without the upload, or with the token:\n%s", out)
 	}
 }
 
