@@ -42,6 +42,36 @@ func (c *logCursor) chunk(start, end int64, b []byte) bool {
 	return true
 }
 
+// StreamJobLogs delivers a job's log, from byte 0 to the end of the job, as
+// EventLog events (see streamLogs).
+func (e *Engine) StreamJobLogs(ctx context.Context, jobID, phase, runID string) error {
+	return e.streamLogs(ctx, jobID, phase, runID)
+}
+
+// ReadJobLogs delivers the log of a job as it is now (stored bytes only) as
+// EventLog events, paging Job.logs. It reports whether the job is complete.
+func (e *Engine) ReadJobLogs(ctx context.Context, jobID, phase, runID string) (complete bool, err error) {
+	cur := &logCursor{emit: func(off int64, b []byte) {
+		e.emit(Event{Type: EventLog, RunID: runID, Phase: phase, JobID: jobID, Offset: off, Data: b, Text: string(b)})
+	}}
+	for {
+		job, err := e.readLogs(ctx, jobID, cur.offset, MaxLogRead)
+		if err != nil {
+			return false, err
+		}
+		if job.LogTruncated && cur.offset == 0 {
+			defer e.emit(Event{Type: EventLogTruncated, RunID: runID, Phase: phase, JobID: jobID,
+				Message: "the server truncated this job's log; the rest is not stored"})
+		}
+		avail := int64(job.LogSize) - cur.offset
+		if avail <= 0 {
+			return job.Completed, nil
+		}
+		got := min(avail, MaxLogRead)
+		cur.chunk(cur.offset, cur.offset+got, []byte(job.Logs))
+	}
+}
+
 // streamLogs delivers a job's log from byte 0 to its end through the engine's
 // sink. It prefers the jobLogStreamEvents subscription and falls back to
 // paging Job.logs when the subscription cannot be kept up. It returns when

@@ -55,6 +55,13 @@ type Engine struct {
 	told     map[string]bool // "<run>/summary" and the like: said once per engine
 }
 
+// SkipJobLogs marks jobs whose logs Follow must not stream (already shown).
+func (e *Engine) SkipJobLogs(jobIDs ...string) {
+	for _, id := range jobIDs {
+		e.once(&e.streamed, id)
+	}
+}
+
 // once reports whether key is new to this engine, remembering it.
 func (e *Engine) once(set *map[string]bool, key string) bool {
 	e.mu.Lock()

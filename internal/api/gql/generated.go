@@ -15572,8 +15572,12 @@ func (v *ListRunsRunsRunConnection) GetEdges() []*ListRunsRunsRunConnectionEdges
 
 // ListRunsRunsRunConnectionEdgesRunEdge includes the requested fields of the GraphQL type RunEdge.
 type ListRunsRunsRunConnectionEdgesRunEdge struct {
-	Node *ListRunsRunsRunConnectionEdgesRunEdgeNodeRun `json:"node"`
+	Cursor string                                        `json:"cursor"`
+	Node   *ListRunsRunsRunConnectionEdgesRunEdgeNodeRun `json:"node"`
 }
+
+// GetCursor returns ListRunsRunsRunConnectionEdgesRunEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *ListRunsRunsRunConnectionEdgesRunEdge) GetCursor() string { return v.Cursor }
 
 // GetNode returns ListRunsRunsRunConnectionEdgesRunEdge.Node, and is useful for accessing the field via an interface.
 func (v *ListRunsRunsRunConnectionEdgesRunEdge) GetNode() *ListRunsRunsRunConnectionEdgesRunEdgeNodeRun {
@@ -24325,6 +24329,7 @@ query ListRuns ($workspaceId: String!, $first: Int!, $after: String) {
 			endCursor
 		}
 		edges {
+			cursor
 			node {
 				... RunFields
 			}

@@ -25,10 +25,13 @@ const (
 	kindPlan kind = iota
 	kindApply
 	kindDestroy
+	kindWatch
+	kindApprove
+	kindWorkspaceDestroy
 )
 
 func (k kind) String() string {
-	return [...]string{"plan", "apply", "destroy"}[k]
+	return [...]string{"plan", "apply", "destroy", "watch", "approve", "workspace destroy"}[k]
 }
 
 // CreateOptions are the flags of plan, apply and destroy.

@@ -54,11 +54,14 @@ type session struct {
 	prepCtx    context.Context
 	prepCancel context.CancelFunc
 
-	mu          sync.Mutex
-	run         *runflow.Run // nil until the run exists
-	interrupts  int
-	cancelSent  bool
-	atPrompt    context.CancelFunc // set while the approval prompt waits
+	mu         sync.Mutex
+	run        *runflow.Run // nil until the run exists
+	interrupts int
+	cancelSent bool
+	atPrompt   context.CancelFunc // set while the approval prompt waits
+	// detach makes the first interrupt detach instead of canceling the run
+	// (run watch: the run is someone else's).
+	detach      bool
 	releaseSigs func()
 	sigDone     chan struct{}
 }
@@ -90,8 +93,8 @@ func newSession(parent context.Context, o *CreateOptions, client runflow.API) *s
 		Spinner: io.SpinnerEnabled() && !o.F.JSON(),
 		Quiet:   o.Quiet,
 	})
-	s.eng = &runflow.Engine{API: client, Sink: s.view.Handle, Now: o.F.Now}
-	s.result = &Result{Kind: o.Kind.String()}
+	s.eng = &runflow.Engine{API: client, Sink: s.view.Handle, Now: o.F.Now, QueueHintAfter: queueHintAfter(o.F.Getenv)}
+	s.result = &Result{Kind: o.Kind.String(), StartedAt: time.Now()}
 
 	sigs, release := o.F.Interrupts.Claim()
 	s.releaseSigs = release
@@ -123,45 +126,31 @@ func (s *session) currentRun() *runflow.Run {
 // execute creates the run and drives it to its end, turning what happened
 // into the exit code.
 func (s *session) execute(spec runflow.Spec) error {
-	o := s.o
-	start := time.Now()
-	s.result.StartedAt = start
-
 	run, err := s.create(spec)
 	if err != nil {
 		return s.finish(s.failBeforeRun(err))
 	}
-	s.setRun(run)
+	return s.drive(run)
+}
 
-	// Plan phase.
-	stop := runflow.UntilPlanDone
-	if s.interrupted() {
-		stop = runflow.UntilFinal
-	}
-	run, err = s.follow(run.Id, stop)
+// drive follows an existing run through its plan, the approval and its
+// apply, and turns the end into the command's exit code.
+func (s *session) drive(run *runflow.Run) error {
+	s.setRun(run)
+	run, err := s.follow(run.Id, runflow.UntilPlanDone)
 	if err != nil {
 		return s.finish(err)
 	}
-	if o.Kind == kindPlan || runflow.Terminal(run.Status) || s.interrupted() {
-		if !runflow.Terminal(run.Status) && s.interrupted() {
-			run, err = s.follow(run.Id, runflow.UntilFinal)
-			if err != nil {
-				return s.finish(err)
-			}
-		}
+	// follow goes on to a final status once interrupted.
+	if runflow.Terminal(run.Status) || s.interrupted() {
 		return s.finish(s.outcome(run))
 	}
-
 	if run.Status == gql.RunStatusPlanned {
 		approved, err := s.approve(run)
-		if err != nil {
+		if err != nil || !approved {
 			return s.finish(err)
 		}
-		if !approved {
-			return s.finish(nil)
-		}
 	}
-
 	// Apply phase (approved here, or started by the server with auto-apply).
 	run, err = s.follow(run.Id, runflow.UntilFinal)
 	if err != nil {
@@ -275,21 +264,21 @@ func (s *session) outcome(run *runflow.Run) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: fmt.Errorf("the %s of run %s failed: %s", phase, run.Id, msg)}
 	case gql.RunStatusCanceled:
 		r.Outcome = "canceled"
-		s.view.Printf("Run %s was canceled.\n", run.Id)
+		s.note("Run %s was canceled.\n", run.Id)
 		return &cmdutil.ExitError{Code: cmdutil.ExitCanceled}
 	case gql.RunStatusDiscarded:
 		r.Outcome = "discarded"
-		s.view.Printf("Run %s was discarded.\n", run.Id)
+		s.note("Run %s was discarded.\n", run.Id)
 		return &cmdutil.ExitError{Code: cmdutil.ExitCanceled}
 	case gql.RunStatusApplied:
 		r.Outcome = "applied"
-		s.view.Printf("Run %s applied.\n", run.Id)
+		s.note("Run %s applied.\n", run.Id)
 		return nil
 	case gql.RunStatusPlannedAndFinished:
 		if !run.Plan.HasChanges {
 			r.Outcome = "no_changes"
 			if s.o.Kind != kindPlan {
-				s.view.Printf("No changes: nothing to apply.\n")
+				s.note("No changes: nothing to apply.\n")
 			}
 			return nil
 		}
@@ -314,6 +303,13 @@ func (s *session) finish(err error) error {
 		}
 	}
 	return err
+}
+
+// note prints an informational line unless --quiet.
+func (s *session) note(format string, args ...any) {
+	if !s.o.Quiet {
+		s.view.Printf(format, args...)
+	}
 }
 
 func (s *session) interrupted() bool {

@@ -27,6 +27,14 @@ plan, apply and destroy are also available at the top level (tharsis apply ...).
 		NewCmdPlan(f, nil),
 		NewCmdApply(f, nil),
 		NewCmdDestroy(f, nil),
+		NewCmdGet(f, nil),
+		NewCmdList(f, nil),
+		NewCmdLogs(f, nil),
+		NewCmdWatch(f, nil),
+		NewCmdVariables(f, nil),
+		NewCmdApprove(f, nil),
+		NewCmdDiscard(f, nil),
+		NewCmdCancel(f, nil),
 	)
 	return cmd
 }

@@ -46,6 +46,9 @@ func (s *session) handleSignals(sigs <-chan os.Signal) {
 			} else {
 				s.view.Printf("\nStill finishing the request that creates the run; press Ctrl-C again to quit anyway.\n")
 			}
+		case s.detach:
+			s.view.Printf("\nDetached from run %s; it goes on without this command.\n", run.Id)
+			s.cancel(errDetached)
 		case prompt != nil && n == 1:
 			s.view.Printf("\nInterrupt received: discarding run %s so the workspace is not left blocked...\n", run.Id)
 			prompt()

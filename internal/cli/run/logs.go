@@ -1,0 +1,116 @@
+package run
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/runflow"
+	"github.com/tharsis-cli/tharsis/internal/ui/runview"
+)
+
+// LogsOptions are the options of `run logs`.
+type LogsOptions struct {
+	F      *cmdutil.Factory
+	Run    string
+	Phase  string
+	Follow bool
+}
+
+// NewCmdLogs prints the job logs of a run.
+func NewCmdLogs(f *cmdutil.Factory, runF func(context.Context, *LogsOptions) error) *cobra.Command {
+	opts := &LogsOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "logs <run>",
+		Short: "Print the plan and apply logs of a run",
+		Long: `Print the logs of a run's plan job, then of its apply job, exactly as they
+were written. --phase prints only one of them. --follow keeps streaming until
+the jobs end (the apply log is followed once the run is approved).`,
+		Example: `  tharsis run logs Ul8xMjM0...
+  tharsis run logs Ul8xMjM0... --phase apply
+  tharsis run logs Ul8xMjM0... --follow`,
+		Args: cmdutil.ExactArgs("run"),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Run = args[0]
+			if err := f.CheckOutputText(c); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return runLogs(c.Context(), opts)
+		},
+	}
+	cmdutil.EnumFlag(cmd, cmd.Flags(), &opts.Phase, "phase", "", "", []string{"plan", "apply"}, "only this phase's log")
+	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep streaming until the jobs end")
+	return cmd
+}
+
+func runLogs(ctx context.Context, o *LogsOptions) error {
+	eng, err := engineFor(o.F)
+	if err != nil {
+		return err
+	}
+	view := runview.New(runview.Options{Mode: runview.Text, Logs: o.F.IO.Out, Status: o.F.IO.ErrOut,
+		Color: o.F.IO.ErrColorEnabled(), Quiet: true})
+	eng.Sink = func(ev runflow.Event) {
+		view.Handle(ev)
+		if ev.Type == runflow.EventLogTruncated {
+			fmt.Fprintf(o.F.IO.ErrOut, "Note: %s\n", ev.Message)
+		}
+	}
+	run, err := eng.GetRun(ctx, runRef(o.Run))
+	if err != nil {
+		return err
+	}
+
+	phases := []string{"plan", "apply"}
+	if o.Phase != "" {
+		phases = []string{o.Phase}
+	}
+	for _, phase := range phases {
+		jobID := jobOf(run, phase)
+		if jobID == "" && o.Follow && !runflow.Terminal(run.Status) {
+			// The job does not exist yet: follow the run until it does.
+			run, err = eng.Follow(ctx, run.Id, func(r *runflow.Run) bool {
+				return jobOf(r, phase) != "" || runflow.Terminal(r.Status) ||
+					(phase == "apply" && r.Status == "planned")
+			})
+			if err != nil {
+				return err
+			}
+			jobID = jobOf(run, phase)
+		}
+		if jobID == "" {
+			if o.Phase != "" {
+				fmt.Fprintf(o.F.IO.ErrOut, "Run %s has no %s job (status: %s).\n", run.Id, phase, runview.StatusLabel(string(run.Status)))
+			}
+			continue
+		}
+		if o.Follow {
+			if err := eng.StreamJobLogs(ctx, jobID, phase, run.Id); err != nil {
+				return err
+			}
+			if run, err = eng.GetRun(ctx, run.Id); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := eng.ReadJobLogs(ctx, jobID, phase, run.Id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jobOf(r *runflow.Run, phase string) string {
+	if phase == "plan" && r.Plan.CurrentJob != nil {
+		return r.Plan.CurrentJob.Id
+	}
+	if phase == "apply" && r.Apply != nil && r.Apply.CurrentJob != nil {
+		return r.Apply.CurrentJob.Id
+	}
+	return ""
+}
