@@ -62,7 +62,10 @@
 // listing without reading content, no per-file sizes for naming the largest
 // files, it writes warnings to os.Stderr, and it has the failure modes
 // listed above, the stack overflow on a symlink loop being fatal to the
-// process. Its ignore-rule engine lives in an internal package, so the same
+// process. It is also slow on large trees: it ranges over its rules by
+// value, so every rule's regular expression is compiled again for every
+// path (about 40% of its packing time on a 5,000-file tree). Its ignore-rule
+// engine lives in an internal package, so the same
 // rules are implemented here and checked against go-slug by differential
 // tests. go-slug is still what unpacks in the tests (slug.Unpack, the server
 // side's code path).

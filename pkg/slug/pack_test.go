@@ -738,3 +738,26 @@ func TestPackFileChanged(t *testing.T) {
 		})
 	}
 }
+
+// TestPackRootSymlink names the directory through a symlink: links inside
+// may point below the real path or below the named one, and both must be
+// recognised as internal (kept as links), not followed.
+func TestPackRootSymlink(t *testing.T) {
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	mkTree(t, real, map[string]string{"main.tf": "m", "sub/x.tf": "x"})
+	named := filepath.Join(base, "named")
+	if err := os.Symlink("real", named); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"via-real.tf": filepath.Join(real, "main.tf"), "via-named.tf": filepath.Join(named, "sub", "x.tf")} {
+		if err := os.Symlink(target, filepath.Join(real, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, data := packT(t, named, Options{})
+	want := []string{"main.tf=m", "sub/", "sub/x.tf=x", "via-named.tf->sub/x.tf", "via-real.tf->main.tf"}
+	if got := summary(readTar(t, data)); !equalStrings(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+}
