@@ -360,8 +360,9 @@ func (r *groupResolver) DescendentGroups(ctx context.Context, args struct {
 	pageArgs
 	Sort *string
 }) (*connection[*groupResolver], error) {
+	// Despite its name the real API lists the direct subgroups only.
 	return r.s.listGroups(ctx, args.pageArgs, args.Sort, func(g *Group) bool {
-		return strings.HasPrefix(g.FullPath, r.g.FullPath+"/")
+		return g.ParentID == r.g.ID
 	})
 }
 func (r *groupResolver) Workspaces(ctx context.Context, args struct {
