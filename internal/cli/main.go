@@ -89,7 +89,7 @@ func Main(ctx context.Context, args []string, io *ui.IOStreams, getenv func(stri
 			}
 		}()
 		root := NewRootCmd(f)
-		root.SetArgs(args)
+		root.SetArgs(rewriteLegacyArgs(root, args, func(msg string) { fmt.Fprintln(io.ErrOut, msg) }))
 		root.SetIn(io.In)
 		root.SetOut(io.Out)
 		root.SetErr(io.ErrOut)
