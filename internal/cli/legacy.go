@@ -10,8 +10,8 @@ import (
 // legacyFlagNames maps flags of the reference CLI that are spelt differently
 // here; the value is the new flag (with its value for -json).
 var legacyFlagNames = map[string]string{
-	"log":     "log-level",
-	"json":    "output=json",
+	"log":  "log-level",
+	"json": "output=json",
 }
 
 // rewriteLegacyArgs makes command lines written for the reference CLI parse:
