@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
@@ -42,6 +44,51 @@ func (c *logCursor) chunk(start, end int64, b []byte) bool {
 	return true
 }
 
+// exactPrefix returns the part of text, the decoded form of n raw log bytes,
+// that is byte-exact, and how many raw bytes it covers. Logs travel as JSON
+// strings, which replace each byte of an incomplete UTF-8 sequence with
+// U+FFFD (1 byte becomes 3): a window whose edge cuts a character decodes to
+// more than n bytes. When the surplus is such a cut at the end, it is left
+// out, to be read again with the rest of the character. Any other mismatch
+// means the log itself holds invalid UTF-8, which JSON cannot carry: text is
+// then taken as it is.
+func exactPrefix(text string, n int64) (string, int64) {
+	d := int64(len(text)) - n
+	if d == 0 {
+		return text, n
+	}
+	if r := d / 2; d > 0 && d%2 == 0 && r < utf8.UTFMax &&
+		strings.HasSuffix(text, strings.Repeat(string(utf8.RuneError), int(r))) {
+		return text[:int64(len(text))-3*r], n - r
+	}
+	return text, n
+}
+
+// readAt reads up to limit bytes of the log at the cursor with Job.logs and
+// hands the exact ones to it. A character cut at the end of the stored log
+// is held back until more is stored, unless the log is final (the job is
+// complete, or final is set): then it is passed on as decoded. moved reports
+// whether the cursor advanced.
+func (e *Engine) readAt(ctx context.Context, jobID string, cur *logCursor, limit int64, final bool) (job *gql.GetJobLogsNodeJob, moved bool, err error) {
+	job, err = e.readLogs(ctx, jobID, cur.offset, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	stored := min(limit, int64(job.LogSize)-cur.offset)
+	if stored <= 0 {
+		return job, false, nil
+	}
+	text, n := exactPrefix(job.Logs, stored)
+	if n == 0 {
+		if !final && !job.Completed {
+			return job, false, nil
+		}
+		text, n = job.Logs, stored
+	}
+	cur.chunk(cur.offset, cur.offset+n, []byte(text))
+	return job, true, nil
+}
+
 // StreamJobLogs delivers a job's log, from byte 0 to the end of the job, as
 // EventLog events (see streamLogs).
 func (e *Engine) StreamJobLogs(ctx context.Context, jobID, phase, runID string) error {
@@ -55,20 +102,18 @@ func (e *Engine) ReadJobLogs(ctx context.Context, jobID, phase, runID string) (c
 		e.emit(Event{Type: EventLog, RunID: runID, Phase: phase, JobID: jobID, Offset: off, Data: b, Text: string(b)})
 	}}
 	for {
-		job, err := e.readLogs(ctx, jobID, cur.offset, MaxLogRead)
+		first := cur.offset == 0
+		job, moved, err := e.readAt(ctx, jobID, cur, MaxLogRead, false)
 		if err != nil {
 			return false, err
 		}
-		if job.LogTruncated && cur.offset == 0 {
+		if job.LogTruncated && first {
 			defer e.emit(Event{Type: EventLogTruncated, RunID: runID, Phase: phase, JobID: jobID,
 				Message: "the server truncated this job's log; the rest is not stored"})
 		}
-		avail := int64(job.LogSize) - cur.offset
-		if avail <= 0 {
+		if !moved {
 			return job.Completed, nil
 		}
-		got := min(avail, MaxLogRead)
-		cur.chunk(cur.offset, cur.offset+got, []byte(job.Logs))
 	}
 }
 
@@ -149,18 +194,25 @@ func (e *Engine) streamOnce(ctx context.Context, jobID string, cur *logCursor, t
 			}
 			ev := msg.Data.JobLogStreamEvents
 			truncated(ev.Truncated)
-			if ev.Data != nil {
-				if !cur.chunk(int64(ev.Data.Offset), int64(ev.Size), []byte(ev.Data.Logs)) {
-					// A gap: read the missing bytes, then take this chunk.
-					if err := e.fillLogs(ctx, jobID, cur, int64(ev.Data.Offset)); err != nil {
+			if d := ev.Data; d != nil && int64(ev.Size) > cur.offset {
+				start, end := int64(d.Offset), int64(ev.Size)
+				if int64(len(d.Logs)) != end-start {
+					// The chunk cut a character (or the log holds invalid
+					// UTF-8): read its bytes with Job.logs instead.
+					if err := e.fillLogs(ctx, jobID, cur, end, false); err != nil {
 						return false, err
 					}
-					cur.chunk(int64(ev.Data.Offset), int64(ev.Size), []byte(ev.Data.Logs))
+				} else if !cur.chunk(start, end, []byte(d.Logs)) {
+					// A gap: read the missing bytes, then take this chunk.
+					if err := e.fillLogs(ctx, jobID, cur, start, false); err != nil {
+						return false, err
+					}
+					cur.chunk(start, end, []byte(d.Logs))
 				}
 			}
 			if ev.Completed {
 				if int64(ev.Size) > cur.offset {
-					if err := e.fillLogs(ctx, jobID, cur, int64(ev.Size)); err != nil {
+					if err := e.fillLogs(ctx, jobID, cur, int64(ev.Size), true); err != nil {
 						return false, err
 					}
 				}
@@ -170,20 +222,23 @@ func (e *Engine) streamOnce(ctx context.Context, jobID string, cur *logCursor, t
 	}
 }
 
-// fillLogs pages Job.logs until the cursor reaches upTo.
-func (e *Engine) fillLogs(ctx context.Context, jobID string, cur *logCursor, upTo int64) error {
+// fillLogs pages Job.logs until the cursor reaches upTo. Each read asks for
+// a few bytes more, so a character cut at upTo is read whole. It may stop
+// short of upTo when the stored log ends inside a character and final is
+// false: the rest of it comes later.
+func (e *Engine) fillLogs(ctx context.Context, jobID string, cur *logCursor, upTo int64, final bool) error {
 	for cur.offset < upTo {
-		n := min(upTo-cur.offset, MaxLogRead)
-		job, err := e.readLogs(ctx, jobID, cur.offset, n)
+		n := min(upTo-cur.offset+utf8.UTFMax-1, MaxLogRead)
+		job, moved, err := e.readAt(ctx, jobID, cur, n, final)
 		if err != nil {
 			return err
 		}
-		stored := int64(job.LogSize) - cur.offset
-		if stored <= 0 {
-			return fmt.Errorf("read job logs: the server reports %d bytes, expected at least %d", job.LogSize, upTo)
+		if !moved {
+			if int64(job.LogSize) <= cur.offset {
+				return fmt.Errorf("read job logs: the server reports %d bytes, expected at least %d", job.LogSize, upTo)
+			}
+			return nil
 		}
-		got := min(n, stored)
-		cur.chunk(cur.offset, cur.offset+got, []byte(job.Logs))
 	}
 	return nil
 }
@@ -192,7 +247,7 @@ func (e *Engine) fillLogs(ctx context.Context, jobID string, cur *logCursor, upT
 func (e *Engine) pollLogs(ctx context.Context, jobID string, cur *logCursor, truncated func(bool)) error {
 	delay := e.pollMin()
 	for {
-		job, err := e.readLogs(ctx, jobID, cur.offset, MaxLogRead)
+		job, moved, err := e.readAt(ctx, jobID, cur, MaxLogRead, false)
 		if err != nil {
 			if ctx.Err() == nil && isTransient(err) {
 				if sleep(ctx, e.pollMax()) != nil {
@@ -203,9 +258,7 @@ func (e *Engine) pollLogs(ctx context.Context, jobID string, cur *logCursor, tru
 			return err
 		}
 		truncated(job.LogTruncated)
-		if avail := int64(job.LogSize) - cur.offset; avail > 0 {
-			got := min(avail, MaxLogRead)
-			cur.chunk(cur.offset, cur.offset+got, []byte(job.Logs))
+		if moved {
 			delay = e.pollMin()
 			continue
 		}
