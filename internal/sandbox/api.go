@@ -65,11 +65,12 @@ func (s *Server) CreateServiceAccount(groupPath, name string) (string, error) {
 }
 
 // IssueServiceAccountToken returns a service-account token for the service
-// account at path ("group/name") valid for ttl (15 minutes when 0), as a
+// account at path ("group/name") valid for ttl (Options.ServiceAccountTokenTTL
+// when 0), as a
 // successful serviceAccountCreateToken would.
 func (s *Server) IssueServiceAccountToken(path string, ttl time.Duration) (string, error) {
 	if ttl == 0 {
-		ttl = serviceAccountTokenLifetime
+		ttl = s.serviceAccountTokenTTL()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,7 +78,7 @@ func (s *Server) IssueServiceAccountToken(path string, ttl time.Duration) (strin
 	if sa == nil {
 		return "", fmt.Errorf("no service account %q", path)
 	}
-	return s.issueServiceAccountToken(sa, ttl)
+	return s.issueServiceAccountToken(sa, ttl, "oidc_relying_party")
 }
 
 // AddMembership gives a member a role (owner, deployer, viewer, publisher)

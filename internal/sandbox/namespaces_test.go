@@ -139,7 +139,7 @@ func TestMembershipsAndServiceAccounts(t *testing.T) {
 	if dig(d, "node", "namespaceMemberships", "totalCount") != float64(1) {
 		t.Fatalf("sa memberships = %v", d)
 	}
-	// The token exchange is not implemented yet: UNAUTHENTICATED, HTTP 401.
+	// A token that is not a JWT is refused: UNAUTHENTICATED, HTTP 401 (oidc_test.go covers the exchange).
 	r := h.gqlAs("", `mutation($id: String!) { serviceAccountCreateToken(input: {serviceAccountId: $id, token: "x.y.z"}) { token problems { message } } }`, map[string]any{"id": sa})
 	if r.Status != 401 || r.code() != "UNAUTHENTICATED" {
 		t.Fatalf("token exchange: %d %s", r.Status, r.Raw)

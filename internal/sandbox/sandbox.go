@@ -24,7 +24,9 @@
 // HTTP routes: /graphql (POST/GET, and websocket upgrades with the graphql-ws
 // subprotocol), PUT /tfe/v2/workspaces/{ws}/configuration-versions/{cv}/upload,
 // /.well-known/terraform.json, /.well-known/openid-configuration,
-// /oauth/discovery/keys, /health, and the admin routes /_sandbox/knobs (GET,
+// /oauth/discovery/keys, the internal identity provider (GET /oauth/authorize,
+// POST /oauth/token; see Options.SSOUser), POST /v1/serviceaccounts/token
+// (client credentials), /health, and the admin routes /_sandbox/knobs (GET,
 // PUT) and /_sandbox/requests (GET), which need the header
 // X-Sandbox-Admin-Key: <AdminKey()>.
 package sandbox
@@ -78,6 +80,24 @@ type Options struct {
 	AdminKey string
 	// AdminTokenTTL is the lifetime of AdminToken (default 24 h).
 	AdminTokenTTL time.Duration
+
+	// ServiceAccountTokenTTL is the lifetime of the tokens
+	// serviceAccountCreateToken and /v1/serviceaccounts/token issue (15
+	// minutes, expiresIn 900, by default). Tests shorten it to prove that
+	// clients renew tokens during long runs.
+	ServiceAccountTokenTTL time.Duration
+	// SessionTokenTTL is the lifetime of the user tokens /oauth/token issues
+	// (5 minutes by default, as on a real installation).
+	SessionTokenTTL time.Duration
+	// SSOUser is the user the internal identity provider logs in: the
+	// sandbox has no browser sessions, so /oauth/authorize approves every
+	// valid request as this user. Empty: /oauth/authorize sends the browser
+	// to a login page that explains this, and no code is issued.
+	SSOUser string
+	// OIDCHTTPClient fetches OIDC discovery documents and keys of external
+	// issuers for serviceAccountCreateToken; LoopbackHTTPClient() by
+	// default.
+	OIDCHTTPClient *http.Client
 }
 
 // Server is a running sandbox.
@@ -98,6 +118,10 @@ type Server struct {
 
 	reqMu     sync.Mutex
 	reqCounts map[string]int
+
+	oidcHTTP *http.Client
+	idpMu    sync.Mutex
+	codes    map[string]*authCode // internal identity provider: pending authorization codes
 
 	url        string
 	adminKey   string
@@ -127,6 +151,12 @@ func New(opts Options) (*Server, error) {
 	if opts.AdminTokenTTL <= 0 {
 		opts.AdminTokenTTL = 24 * time.Hour
 	}
+	if opts.SessionTokenTTL <= 0 {
+		opts.SessionTokenTTL = 5 * time.Minute
+	}
+	if opts.OIDCHTTPClient == nil {
+		opts.OIDCHTTPClient = LoopbackHTTPClient()
+	}
 	k := opts.Knobs
 	if k.ForceCancelDelay == 0 && k.MaxLogBytes == 0 && !k.IgnoreGracefulCancel && k.JobDuration == 0 &&
 		k.LogVolumeBytes == 0 && !k.FailPlan && !k.FailApply && k.DropWebsocketAfterBytes == 0 &&
@@ -150,6 +180,8 @@ func New(opts Options) (*Server, error) {
 		mods:      newModuleRegistry(),
 		knobs:     k,
 		reqCounts: map[string]int{},
+		oidcHTTP:  opts.OIDCHTTPClient,
+		codes:     map[string]*authCode{},
 		adminKey:  opts.AdminKey,
 		started:   opts.Now().UTC(),
 	}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -123,37 +122,25 @@ func (s *Server) resetClientSecret(sa *ServiceAccount, exp *graphql.Time) (strin
 	return secret, nil
 }
 
-// exchangeOIDCToken is serviceAccountCreateToken: it checks an external OIDC
-// token against the service account's trust policies and issues a
-// service-account token. Verifying the external token needs the issuer's
-// discovery document and keys, which the sandbox does not fetch yet, so every
-// exchange fails with UNAUTHENTICATED for now; tests get service-account
-// tokens from IssueServiceAccountToken instead.
-func (s *Server) exchangeOIDCToken(_ context.Context, saID, token string) (string, time.Duration, error) {
-	if token == "" {
-		return "", 0, newErr(codeUnauthorized, "service account token is empty")
+// serviceAccountTokenTTL is the lifetime of exchanged service-account
+// tokens (Options.ServiceAccountTokenTTL, 15 minutes by default).
+func (s *Server) serviceAccountTokenTTL() time.Duration {
+	if s.opts.ServiceAccountTokenTTL > 0 {
+		return s.opts.ServiceAccountTokenTTL
 	}
-	s.mu.Lock()
-	obj, err := s.lookup(saID)
-	s.mu.Unlock()
-	if err != nil {
-		return "", 0, err
-	}
-	if _, ok := obj.(*ServiceAccount); !ok {
-		return "", 0, newErr(codeUnauthorized, "failed to create service account token for service account %q: service account not found", saID)
-	}
-	return "", 0, newErr(codeUnauthorized, "failed to create service account token for service account %q: OIDC token exchange is not supported by the sandbox yet", saID)
+	return serviceAccountTokenLifetime
 }
 
 // issueServiceAccountToken issues a service-account token as a successful
-// exchange would. Expects s.mu held.
-func (s *Server) issueServiceAccountToken(sa *ServiceAccount, ttl time.Duration) (string, error) {
+// exchange with grantType ("oidc_relying_party" or "client_credentials")
+// would. Expects s.mu held.
+func (s *Server) issueServiceAccountToken(sa *ServiceAccount, ttl time.Duration, grantType string) (string, error) {
 	return s.signer.issue(s.url, tokenClaims{
 		RegisteredClaims:   jwt.RegisteredClaims{Subject: s.st.saPath(sa)},
 		Type:               tokenTypeServiceAccount,
 		ServiceAccountID:   toGID(gidServiceAccount, sa.ID),
 		ServiceAccountPath: s.st.saPath(sa),
 		ServiceAccountName: sa.Name,
-		GrantType:          "oidc_relying_party",
+		GrantType:          grantType,
 	}, s.now(), ttl)
 }
