@@ -10,12 +10,17 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tharsis-cli/tharsis/internal/cli/adminmode"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/completion"
 	"github.com/tharsis-cli/tharsis/internal/cli/configure"
+	"github.com/tharsis-cli/tharsis/internal/cli/group"
 	"github.com/tharsis-cli/tharsis/internal/cli/run"
+	"github.com/tharsis-cli/tharsis/internal/cli/runneragent"
+	"github.com/tharsis-cli/tharsis/internal/cli/serviceaccount"
 	"github.com/tharsis-cli/tharsis/internal/cli/version"
 	"github.com/tharsis-cli/tharsis/internal/cli/whoami"
+	"github.com/tharsis-cli/tharsis/internal/cli/workspace"
 	"github.com/tharsis-cli/tharsis/internal/config"
 )
 
@@ -35,6 +40,11 @@ func topLevel() []entry {
 		{cmdutil.GroupRuns, verb(run.NewCmdPlan)},
 		{cmdutil.GroupRuns, verb(run.NewCmdApply)},
 		{cmdutil.GroupRuns, verb(run.NewCmdDestroy)},
+		{cmdutil.GroupWorkspaces, workspace.NewCmdWorkspace},
+		{cmdutil.GroupWorkspaces, group.NewCmdGroup},
+		{cmdutil.GroupAdmin, runneragent.NewCmdRunnerAgent},
+		{cmdutil.GroupAdmin, serviceaccount.NewCmdServiceAccount},
+		{cmdutil.GroupAdmin, adminmode.NewCmdAdminMode},
 		{cmdutil.GroupConfig, verb(configure.NewCmdConfigure)},
 		{cmdutil.GroupConfig, verb(whoami.NewCmdWhoami)},
 		{"", verb(version.NewCmdVersion)},
