@@ -18,6 +18,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/cli/run"
 	"github.com/tharsis-cli/tharsis/internal/cli/runneragent"
 	"github.com/tharsis-cli/tharsis/internal/cli/serviceaccount"
+	"github.com/tharsis-cli/tharsis/internal/cli/sso"
 	"github.com/tharsis-cli/tharsis/internal/cli/version"
 	"github.com/tharsis-cli/tharsis/internal/cli/whoami"
 	"github.com/tharsis-cli/tharsis/internal/cli/workspace"
@@ -47,6 +48,7 @@ func topLevel() []entry {
 		{cmdutil.GroupAdmin, adminmode.NewCmdAdminMode},
 		{cmdutil.GroupConfig, verb(configure.NewCmdConfigure)},
 		{cmdutil.GroupConfig, verb(whoami.NewCmdWhoami)},
+		{cmdutil.GroupConfig, sso.NewCmdSSO},
 		{"", verb(version.NewCmdVersion)},
 		{"", verb(completion.NewCmdCompletion)},
 	}

@@ -56,6 +56,10 @@ type Factory struct {
 	Credentials func() (api.TokenSource, auth.Description, error)
 	// APIClient is the authenticated API client for the resolved endpoint.
 	APIClient func() (*api.Client, error)
+	// AnonymousAPIClient is an API client for the same endpoint and TLS
+	// settings that sends no credentials: for logging in (authSettings,
+	// service-account token exchanges).
+	AnonymousAPIClient func() (*api.Client, error)
 	// Logger logs to stderr at --log-level (off by default), with secrets
 	// redacted.
 	Logger func() *slog.Logger
@@ -124,7 +128,23 @@ func NewFactory(io *ui.IOStreams, getenv func(string) string) *Factory {
 		if err != nil {
 			return creds{err: err}
 		}
-		ts, desc, err := auth.Resolve(f.Getenv, cfg.Profile, store)
+		// One token source per command: exchanged tokens are cached and
+		// renewed by it, never exchanged twice.
+		ts, desc, err := auth.New(auth.Options{
+			Getenv:  f.Getenv,
+			Profile: cfg.Profile,
+			Store:   store,
+			NewExchanger: func() (auth.Exchanger, error) {
+				c, err := f.AnonymousAPIClient()
+				if err != nil {
+					return nil, err
+				}
+				return auth.NewAPIExchanger(c), nil
+			},
+			Now:    f.Now,
+			Logger: f.Logger(),
+			Warn:   func(msg string) { fmt.Fprintln(f.IO.ErrOut, "Warning: "+msg) },
+		})
 		if err != nil {
 			return creds{err: err}
 		}
@@ -135,7 +155,7 @@ func NewFactory(io *ui.IOStreams, getenv func(string) string) *Factory {
 		c := resolveCreds()
 		return c.ts, c.desc, c.err
 	}
-	f.APIClient = sync.OnceValues(func() (*api.Client, error) {
+	newClient := func(authenticated bool) (*api.Client, error) {
 		cfg, err := f.Config()
 		if err != nil {
 			return nil, err
@@ -144,9 +164,11 @@ func NewFactory(io *ui.IOStreams, getenv func(string) string) *Factory {
 		if err != nil {
 			return nil, fmt.Errorf("%w (endpoint from %s)", err, describeSource(cfg.EndpointSource, config.EnvEndpoint, "--endpoint", cfg.Profile))
 		}
-		ts, _, err := f.Credentials()
-		if err != nil {
-			return nil, err
+		var ts api.TokenSource
+		if authenticated {
+			if ts, _, err = f.Credentials(); err != nil {
+				return nil, err
+			}
 		}
 		return api.New(api.Config{
 			Endpoint:      endpoint,
@@ -156,7 +178,9 @@ func NewFactory(io *ui.IOStreams, getenv func(string) string) *Factory {
 			UserAgent:     build.UserAgent(),
 			Logger:        f.Logger(),
 		})
-	})
+	}
+	f.APIClient = sync.OnceValues(func() (*api.Client, error) { return newClient(true) })
+	f.AnonymousAPIClient = sync.OnceValues(func() (*api.Client, error) { return newClient(false) })
 	return f
 }
 

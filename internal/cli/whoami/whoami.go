@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ import (
 type WhoamiOptions struct {
 	IO          *ui.IOStreams
 	JSON        bool
+	Now         func() time.Time
 	Config      func() (*config.Resolved, error)
 	Credentials func() (api.TokenSource, auth.Description, error)
 	APIClient   func() (*api.Client, error)
@@ -47,6 +49,9 @@ type Identity struct {
 	EndpointSource config.Source    `json:"endpoint_source"`
 	Profile        string           `json:"profile"`
 	Credential     auth.Description `json:"credential"`
+	// CredentialExpiresAt is when the token in use expires, when known
+	// (exchanged tokens are renewed before then).
+	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
 }
 
 // NewCmdWhoami builds `tharsis whoami`; runF replaces the real run in tests.
@@ -57,13 +62,17 @@ func NewCmdWhoami(f *cmdutil.Factory, runF func(context.Context, *WhoamiOptions)
 		Short: "Show who you are logged in as",
 		Long: `Ask the API who the current credential belongs to (a user or a service
 account) and show it with the endpoint, the profile and which credential was
-used. Exits 4 when the credential is missing, expired or rejected.`,
+used (service account via OIDC token exchange or client credentials, static
+token, or the token stored by 'tharsis sso login') and when its token
+expires. The token itself is never shown. Exits 4 when the credential is
+missing, expired or rejected.`,
 		Example: `  tharsis whoami
   tharsis whoami -p prod -o json
   THARSIS_ENDPOINT=https://tharsis.example.com THARSIS_STATIC_TOKEN=... tharsis whoami`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.JSON = f.JSON()
+			opts.Now = f.Now
 			opts.Config = f.Config
 			opts.Credentials = f.Credentials
 			opts.APIClient = f.APIClient
@@ -84,7 +93,7 @@ func runWhoami(ctx context.Context, opts *WhoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	_, desc, err := opts.Credentials()
+	ts, desc, err := opts.Credentials()
 	if err != nil {
 		return err
 	}
@@ -106,6 +115,10 @@ func runWhoami(ctx context.Context, opts *WhoamiOptions) error {
 		Profile:        cfg.Profile,
 		Credential:     desc,
 	}
+	if exp, ok := auth.ExpiresAt(ts); ok {
+		exp = exp.UTC()
+		id.CredentialExpiresAt = &exp
+	}
 	switch me := (*resp.Me).(type) {
 	case *gql.MeMeUser:
 		id.Type = "user"
@@ -122,10 +135,14 @@ func runWhoami(ctx context.Context, opts *WhoamiOptions) error {
 	if opts.JSON {
 		return opts.IO.PrintJSON(id)
 	}
-	return printText(opts.IO, id)
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	return printText(opts.IO, id, now())
 }
 
-func printText(io *ui.IOStreams, id Identity) error {
+func printText(io *ui.IOStreams, id Identity, now time.Time) error {
 	st := io.Styles()
 	var rows [][2]string
 	switch id.Type {
@@ -151,6 +168,9 @@ func printText(io *ui.IOStreams, id Identity) error {
 		[2]string{"Profile", id.Profile},
 		[2]string{"Credential", id.Credential.String()},
 	)
+	if id.CredentialExpiresAt != nil {
+		rows = append(rows, [2]string{"Expires", expiresText(*id.CredentialExpiresAt, now, id.Credential.Kind)})
+	}
 	width := 0
 	for _, r := range rows {
 		width = max(width, len(r[0]))
@@ -161,6 +181,19 @@ func printText(io *ui.IOStreams, id Identity) error {
 	}
 	_, err := fmt.Fprint(io.Out, b.String())
 	return err
+}
+
+// expiresText says when the token expires, and that exchanged tokens are
+// renewed.
+func expiresText(exp, now time.Time, kind auth.Kind) string {
+	s := exp.Local().Format("2006-01-02 15:04:05 MST")
+	if d := exp.Sub(now).Round(time.Second); d > 0 {
+		s += " (in " + d.String() + ")"
+	}
+	if kind == auth.KindServiceAccount || kind == auth.KindClientCredentials {
+		s += ", renewed automatically"
+	}
+	return s
 }
 
 func yesNo(b bool) string {
