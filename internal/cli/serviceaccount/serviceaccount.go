@@ -45,6 +45,7 @@ A service account is named by its path (group/name), its TRN
 		NewCmdCreate(f, nil),
 		NewCmdUpdate(f, nil),
 		NewCmdDelete(f, nil),
+		NewCmdLogin(f, nil),
 	)
 	return cmd
 }
