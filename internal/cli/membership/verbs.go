@@ -169,7 +169,7 @@ func runAdd(ctx context.Context, opts *Options) error {
 		if opts.JSON {
 			return opts.IO.PrintJSON(own)
 		}
-		_, err := fmt.Fprintf(opts.IO.Out, "%s already has the role %s on %s %s.\n", who, role, opts.Kind, ns.path)
+		_, err := fmt.Fprintf(opts.IO.Out, "%s already has the role %s on %s %s.\n", sentence(who.String()), role, opts.Kind, ns.path)
 		return err
 	}
 	in := gql.CreateNamespaceMembershipInput{NamespacePath: ns.path, Role: role}
@@ -285,7 +285,7 @@ func runUpdate(ctx context.Context, opts *Options) error {
 		if opts.JSON {
 			return opts.IO.PrintJSON(t.m)
 		}
-		_, err := fmt.Fprintf(opts.IO.Out, "%s already has the role %s on %s.\n", describe(t.m.MemberType, t.m.Member), role, t.namespace)
+		_, err := fmt.Fprintf(opts.IO.Out, "%s already has the role %s on %s.\n", sentence(describe(t.m.MemberType, t.m.Member)), role, t.namespace)
 		return err
 	}
 	if version == nil {
@@ -369,7 +369,7 @@ func runRemove(ctx context.Context, opts *Options) error {
 		if opts.JSON {
 			return opts.IO.PrintJSON(removeResult{})
 		}
-		_, err := fmt.Fprintf(opts.IO.Out, "%s is not a member of %s %s: nothing to remove.\n", describe(t.m.MemberType, t.m.Member), opts.Kind, t.namespace)
+		_, err := fmt.Fprintf(opts.IO.Out, "%s is not a member of %s %s: nothing to remove.\n", sentence(describe(t.m.MemberType, t.m.Member)), opts.Kind, t.namespace)
 		return err
 	}
 	if version == nil {
@@ -413,4 +413,12 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// sentence capitalises the first letter, for text that starts a sentence.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -183,3 +183,17 @@ func (e *Env) RunStatus(runID string) string {
 	}
 	return string(r.Status)
 }
+
+// AddServiceAccountToken lets the Env run commands as a service account
+// (path "group/name"), under that name.
+func (e *Env) AddServiceAccountToken(t testing.TB, path string) {
+	t.Helper()
+	tok, err := e.Srv.IssueServiceAccountToken(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens[path] = tok
+}
+
+// Jobs returns the status of a run's jobs, plan first.
+func (e *Env) Jobs(runID string) []sandbox.Job { return e.Srv.Jobs(runID) }
