@@ -105,21 +105,8 @@ func (f *follower) loop(ctx context.Context, run *Run, stop StopFunc) (*Run, err
 	delay := f.e.pollMin()
 	var logErr error
 	for {
-		f.observe(run)
-		for _, j := range jobsOf(run) {
-			if f.e.once(&f.e.streamed, j.id) {
-				f.active++
-				wg.Add(1)
-				go func(j jobRef) {
-					defer wg.Done()
-					err := f.e.streamLogs(ctx, j.id, j.phase, run.Id)
-					select {
-					case f.logDone <- logResult{jobID: j.id, err: err}:
-					case <-ctx.Done():
-					}
-				}(j)
-			}
-		}
+		f.observe(run, f.e.pendingLog(run))
+		f.startNextLog(ctx, run, &wg)
 		if f.active == 0 && (stop(run) || Terminal(run.Status)) {
 			if logErr != nil {
 				return run, logErr
@@ -186,14 +173,81 @@ func newer(a, b *Run) *Run {
 	return a
 }
 
+// startNextLog starts streaming the log of the run's next job whose log has
+// not been delivered, unless a stream is already active: one log at a time,
+// plan before apply, so that logs never interleave even when following
+// starts after both jobs ran.
+func (f *follower) startNextLog(ctx context.Context, run *Run, wg *sync.WaitGroup) {
+	if f.active > 0 {
+		return
+	}
+	for _, j := range jobsOf(run) {
+		if f.e.delivered(j.id) || !f.e.once(&f.e.streamed, j.id) {
+			continue
+		}
+		f.active++
+		wg.Add(1)
+		go func(j jobRef) {
+			defer wg.Done()
+			err := f.e.streamLogs(ctx, j.id, j.phase, run.Id)
+			f.e.once(&f.e.done, j.id)
+			select {
+			case f.logDone <- logResult{jobID: j.id, err: err}:
+			case <-ctx.Done():
+			}
+		}(j)
+		return
+	}
+}
+
+// pendingLog returns the phase of the run's first job whose log has not
+// been delivered yet ("" when none).
+func (e *Engine) pendingLog(r *Run) string {
+	for _, j := range jobsOf(r) {
+		if !e.delivered(j.id) {
+			return j.phase
+		}
+	}
+	return ""
+}
+
+func (e *Engine) delivered(jobID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.done[jobID]
+}
+
+// pastPhase reports whether a run status comes after the given phase's job.
+func pastPhase(s gql.RunStatus, phase string) bool {
+	switch phase {
+	case "plan":
+		switch s {
+		case gql.RunStatusPending, gql.RunStatusQueuing, gql.RunStatusPlanQueued, gql.RunStatusPlanning:
+			return false
+		}
+		return true
+	case "apply":
+		switch s {
+		case gql.RunStatusQueuingApply, gql.RunStatusApplyQueued, gql.RunStatusApplying:
+			return false
+		}
+		return true
+	}
+	return false
+}
+
 // observe emits status changes and tracks how long the run has been queued.
-func (f *follower) observe(r *Run) {
+// A status that comes after the job of phase hold (whose log is still being
+// delivered) is told once the log is complete, and the plan summary once
+// the plan log is, so that they follow the log instead of preceding it.
+func (f *follower) observe(r *Run, hold string) {
 	plan := string(r.Plan.Status)
 	apply := ""
 	if r.Apply != nil {
 		apply = string(r.Apply.Status)
 	}
-	if string(r.Status) != f.lastStatus || plan != f.lastPlan || apply != f.lastApply {
+	held := hold != "" && pastPhase(r.Status, hold)
+	if !held && (string(r.Status) != f.lastStatus || plan != f.lastPlan || apply != f.lastApply) {
 		f.e.emit(Event{Type: EventStatus, RunID: r.Id, WorkspacePath: f.wsPath,
 			Status: string(r.Status), PlanStatus: plan, ApplyStatus: apply})
 		if string(r.Status) != f.lastStatus {
@@ -203,11 +257,11 @@ func (f *follower) observe(r *Run) {
 				f.queuedSince = f.e.now()
 			}
 		}
-		if r.Plan.Status == gql.PlanStatusFinished && f.e.once(&f.e.told, r.Id+"/summary") {
-			s := SummaryOf(r)
-			f.e.emit(Event{Type: EventPlanSummary, RunID: r.Id, Summary: &s})
-		}
 		f.lastStatus, f.lastPlan, f.lastApply = string(r.Status), plan, apply
+	}
+	if r.Plan.Status == gql.PlanStatusFinished && hold != "plan" && f.e.once(&f.e.told, r.Id+"/summary") {
+		s := SummaryOf(r)
+		f.e.emit(Event{Type: EventPlanSummary, RunID: r.Id, Summary: &s})
 	}
 }
 

@@ -3,6 +3,10 @@ package runflow
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"os"
 	"path/filepath"
 	"sync"
@@ -129,4 +133,23 @@ func jobsOfRun(srv *sandbox.Server, runGID string) (plan, apply string) {
 		}
 	}
 	return plan, apply
+}
+
+// adminGQL sends a GraphQL request as the sandbox admin and fails on any error
+// or problem.
+func adminGQL(t *testing.T, srv *sandbox.Server, query string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+srv.AdminToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || strings.Contains(string(raw), `"errors"`) || strings.Contains(string(raw), `"problems":[{`) {
+		t.Fatalf("graphql %s: %d %s", query, resp.StatusCode, raw)
+	}
 }

@@ -52,6 +52,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	streamed map[string]bool // job IDs whose logs were (or are being) streamed
+	done     map[string]bool // job IDs whose log streams have ended
 	told     map[string]bool // "<run>/summary" and the like: said once per engine
 }
 
