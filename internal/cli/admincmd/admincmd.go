@@ -7,6 +7,7 @@ package admincmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -54,9 +55,17 @@ func Alias(fs *pflag.FlagSet, name, alias, deprecated string) {
 	a := &pflag.Flag{Name: alias, Usage: orig.Usage, Value: orig.Value, DefValue: orig.DefValue, NoOptDefVal: orig.NoOptDefVal}
 	fs.AddFlag(a)
 	if deprecated != "" {
-		a.Deprecated = deprecated
+		Deprecate(fs, alias, deprecated)
 	}
 	a.Hidden = true
+}
+
+// Deprecate marks a flag deprecated: it is hidden, and using it prints a
+// warning on stderr (the root command does). pflag's own notice is
+// dropped: cobra would print it on stdout, into the command's output.
+func Deprecate(fs *pflag.FlagSet, name, msg string) {
+	fs.Lookup(name).Deprecated = msg
+	fs.SetOutput(io.Discard)
 }
 
 // OptBool is a boolean flag that remembers whether it was given, for

@@ -79,7 +79,7 @@ With -o json the runner agent is printed as in 'tharsis runner-agent list
 	admincmd.Alias(fs, "group", "group-id", "")
 	admincmd.Alias(fs, "group", "group-path", "use --group")
 	fs.StringVar(&nameFlag, "runner-name", "", "Name of the runner agent")
-	fs.Lookup("runner-name").Deprecated = "give the name as the argument"
+	admincmd.Deprecate(fs, "runner-name", "give the name as the argument")
 	fs.StringVar(&opts.Description, "description", "", "Description")
 	fs.StringSliceVar(&opts.Tags, "tag", nil, "Runner tag (repeatable, or comma-separated; at most 10)")
 	fs.BoolVar(&opts.RunUntaggedJobs, "run-untagged-jobs", false, "Also take jobs without runner tags")
