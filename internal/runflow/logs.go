@@ -122,17 +122,18 @@ func (e *Engine) ReadJobLogs(ctx context.Context, jobID, phase, runID string) (c
 // paging Job.logs when the subscription cannot be kept up. It returns when
 // the job is complete and every byte has been delivered.
 func (e *Engine) streamLogs(ctx context.Context, jobID, phase, runID string) error {
-	truncatedSaid := false
 	cur := &logCursor{emit: func(off int64, b []byte) {
 		e.emit(Event{Type: EventLog, RunID: runID, Phase: phase, JobID: jobID, Offset: off, Data: b, Text: string(b)})
 	}}
-	truncated := func(t bool) {
-		if t && !truncatedSaid {
-			truncatedSaid = true
+	// The truncation is told after the log, where the missing part would be.
+	wasTruncated := false
+	truncated := func(t bool) { wasTruncated = wasTruncated || t }
+	defer func() {
+		if wasTruncated {
 			e.emit(Event{Type: EventLogTruncated, RunID: runID, Phase: phase, JobID: jobID,
 				Message: "the server truncated this job's log; the rest is not stored"})
 		}
-	}
+	}()
 
 	failures := 0
 	for !e.DisableSubscriptions && failures < 5 {
