@@ -264,7 +264,7 @@ func RunLogin(ctx context.Context, opts *LoginOptions) error {
 	msg += fmt.Sprintf(" (profile %q).", cfg.Profile)
 	fmt.Fprintln(w, st.Success.Render(msg))
 	if res.ExpiresAt != nil {
-		fmt.Fprintf(w, "The session expires at %s; run 'tharsis sso login' again then.\n", res.ExpiresAt.Local().Format("2006-01-02 15:04:05 MST"))
+		fmt.Fprintf(w, "The session expires at %s; run '%s' again then.\n", res.ExpiresAt.Local().Format("2006-01-02 15:04:05 MST"), auth.LoginCommand(cfg.Profile))
 	}
 	return nil
 }
