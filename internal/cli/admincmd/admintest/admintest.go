@@ -10,20 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/clitest"
+	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/sandbox"
 	"github.com/tharsis-cli/tharsis/internal/sandbox/sandboxtest"
+	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
 // Users the Env creates, besides the sandbox's admin (an administrator
 // who owns group "sandbox").
 const (
-	Owner    = "olivia"  // owner of group sandbox, not an administrator
-	Deployer = "dora"    // deployer on group sandbox
-	Viewer   = "victor"  // viewer on group sandbox
-	Outsider = "oscar"   // no membership at all
+	Owner    = "olivia" // owner of group sandbox, not an administrator
+	Deployer = "dora"   // deployer on group sandbox
+	Viewer   = "victor" // viewer on group sandbox
+	Outsider = "oscar"  // no membership at all
 	Group    = sandbox.SeedGroup
 )
 
@@ -197,3 +201,25 @@ func (e *Env) AddServiceAccountToken(t testing.TB, path string) {
 
 // Jobs returns the status of a run's jobs, plan first.
 func (e *Env) Jobs(runID string) []sandbox.Job { return e.Srv.Jobs(runID) }
+
+// CheckHelp fails the test for any command under cmd without a short
+// description, an example, or a long description.
+func CheckHelp(t testing.TB, cmd *cobra.Command) {
+	t.Helper()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Short == "" || c.Example == "" || c.Long == "" {
+			t.Errorf("%s: Short, Long and Example are all needed", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(cmd)
+}
+
+// Factory is a Factory for building commands in tests.
+func Factory() *cmdutil.Factory {
+	s, _, _, _ := ui.Test()
+	return cmdutil.NewFactory(s, func(string) string { return "" })
+}
