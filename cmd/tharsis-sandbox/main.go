@@ -52,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&k.Latency, "latency", 0, "latency added to every request")
 	fs.BoolVar(&k.RequireRunnerServiceAccount, "require-runner-service-account", false, "group runners run jobs only once a service account is assigned")
 	fs.Int64Var(&k.MaxLogBytes, "max-log-bytes", k.MaxLogBytes, "cap of a job's log; past it the log is truncated")
+	ssoUser := fs.String("sso-user", sandbox.SeedAdmin, "user that tharsis sso login logs in as (the sandbox has no browser sessions; empty disables logins)")
+	saTTL := fs.Duration("service-account-token-ttl", 15*time.Minute, "lifetime of exchanged service-account tokens")
+	sessionTTL := fs.Duration("session-token-ttl", 5*time.Minute, "lifetime of the tokens tharsis sso login gets")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	srv, err := sandbox.New(sandbox.Options{
 		Knobs: k, ModulesDir: *modulesDir, AdminKey: *adminKey, AdminTokenTTL: *tokenTTL,
+		SSOUser: *ssoUser, ServiceAccountTokenTTL: *saTTL, SessionTokenTTL: *sessionTTL,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
@@ -99,6 +103,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "seeded: group %s, workspace %s, admin user %s (token valid %s)\n\n",
 		sandbox.SeedGroup, sandbox.SeedWorkspace, sandbox.SeedAdmin, *tokenTTL)
 	fmt.Fprintf(stdout, "export THARSIS_ENDPOINT=%s THARSIS_STATIC_TOKEN=%s\n\n", srv.URL(), srv.AdminToken())
+	if *ssoUser != "" {
+		fmt.Fprintf(stdout, "or: THARSIS_ENDPOINT=%s tharsis sso login   (logs in as %s)\n\n", srv.URL(), *ssoUser)
+	}
 	fmt.Fprintf(stdout, "admin endpoint: curl -H '%s: %s' %s/_sandbox/knobs\n", sandbox.AdminKeyHeader, srv.AdminKey(), srv.URL())
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 

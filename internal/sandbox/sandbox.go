@@ -16,10 +16,18 @@
 // "sandbox-runner" that runs untagged jobs.
 //
 // Other helpers for tests: New/Start, CreateUser, CreateServiceAccount,
-// AddMembership, IssueToken, IssueServiceAccountToken, RegisterModule,
+// AddTrustPolicy, ResetServiceAccountClientSecret, AddMembership,
+// IssueToken, IssueServiceAccountToken, RegisterModule,
 // LoadModulesDir, SetNamespaceVariable, SetKnobs/UpdateKnobs/Knobs,
 // RequestCount, AdminKey, and snapshots for assertions: Runs,
 // ConfigurationVersions, Jobs, JobLog, Workspace.
+//
+// Identity: serviceAccountCreateToken verifies external OIDC tokens against
+// the service account's trust policies, fetching the issuer's discovery
+// document and keys over HTTP (loopback only by default); StartOIDCIssuer
+// runs such an issuer for tests. Exchanged tokens live
+// Options.ServiceAccountTokenTTL; the internal identity provider approves
+// logins as Options.SSOUser.
 //
 // HTTP routes: /graphql (POST/GET, and websocket upgrades with the graphql-ws
 // subprotocol), PUT /tfe/v2/workspaces/{ws}/configuration-versions/{cv}/upload,
