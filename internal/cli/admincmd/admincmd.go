@@ -156,9 +156,21 @@ const (
 )
 
 // Explain adds advice to an API error for a command that needs role on the
-// namespace nsPath: a FORBIDDEN error names the role, and errors about
-// admin mode say how to turn it on. Other errors are returned unchanged.
-func Explain(err error, role, nsPath string) error {
+// group groupPath: a FORBIDDEN error names the role and how to get it, and
+// errors about admin mode say how to turn it on. Other errors are returned
+// unchanged.
+func Explain(err error, role, groupPath string) error {
+	return ExplainIn(err, role, "group", groupPath)
+}
+
+// ExplainWorkspace is Explain for a command that needs role on a workspace.
+func ExplainWorkspace(err error, role, workspacePath string) error {
+	return ExplainIn(err, role, "workspace", workspacePath)
+}
+
+// ExplainIn is Explain for a namespace of the kind ("group" or
+// "workspace").
+func ExplainIn(err error, role, kind, nsPath string) error {
 	var ae *api.Error
 	if err == nil || !errors.As(err, &ae) {
 		return err
@@ -173,31 +185,16 @@ func Explain(err error, role, nsPath string) error {
 	case strings.Contains(msg, "only users are allowed") || strings.Contains(msg, "unsupported caller type"):
 		c.Hint = "Service accounts cannot do this: log in as a user ('tharsis sso login') instead."
 	case ae.Kind == api.KindForbidden && role != "":
-		where := "on " + nsPath
 		if nsPath == "" {
-			where = "on the group or workspace"
+			c.Hint = fmt.Sprintf("This needs the %s role on the group or workspace (or a parent group). Ask one of its owners to grant it with 'tharsis group add-membership'.", role)
+			break
 		}
-		c.Hint = fmt.Sprintf("This needs the %s role %s (or on a parent group). Ask an owner to grant it, e.g.\n"+
-			"tharsis group add-membership %s --user <username> --role %s", role, where, orPlaceholder(topGroup(nsPath), "<group>"), role)
+		c.Hint = fmt.Sprintf("This needs the %s role on %s (or on a parent group). Ask an owner to grant it, e.g.\n"+
+			"tharsis %s add-membership %s --user <username> --role %s", role, nsPath, kind, nsPath, role)
 	default:
 		return err
 	}
 	return &c
-}
-
-// topGroup is the first segment of a path.
-func topGroup(p string) string {
-	if i := strings.IndexByte(p, '/'); i >= 0 {
-		return p[:i]
-	}
-	return p
-}
-
-func orPlaceholder(s, ph string) string {
-	if s == "" {
-		return ph
-	}
-	return s
 }
 
 // NotFound is the error for a lookup that found nothing: what ("workspace")

@@ -244,7 +244,8 @@ func TestExplain(t *testing.T) {
 		role, ns string
 		hint     string // "" = unchanged
 	}{
-		{"forbidden names the role", forbidden, RoleOwner, "ops/prod", "This needs the owner role on ops/prod (or on a parent group). Ask an owner to grant it, e.g.\ntharsis group add-membership ops --user <username> --role owner"},
+		{"forbidden names the role", forbidden, RoleOwner, "ops/prod", "This needs the owner role on ops/prod (or on a parent group). Ask an owner to grant it, e.g.\ntharsis group add-membership ops/prod --user <username> --role owner"},
+		{"no namespace", forbidden, RoleViewer, "", "This needs the viewer role on the group or workspace (or a parent group). Ask one of its owners to grant it with 'tharsis group add-membership'."},
 		{"admin mode", &api.Error{Kind: api.KindForbidden, Message: "only admins with admin mode activated can create top-level groups"}, RoleOwner, "", "Tharsis administrators must turn on admin mode for this: run 'tharsis admin-mode activate' (it lasts 30 minutes unless --duration says otherwise)."},
 		{"service account", &api.Error{Kind: api.KindForbidden, Message: "Unsupported caller type, only users are allowed to create top-level groups"}, RoleOwner, "", "Service accounts cannot do this: log in as a user ('tharsis sso login') instead."},
 		{"not found unchanged", &api.Error{Kind: api.KindNotFound, Message: "nope", Hint: "keep"}, RoleOwner, "x", "keep"},
@@ -260,6 +261,10 @@ func TestExplain(t *testing.T) {
 				t.Errorf("kind changed: %v", ae.Kind)
 			}
 		})
+	}
+	var ae *api.Error
+	if !errors.As(ExplainWorkspace(forbidden, RoleDeployer, "ops/net"), &ae) || !strings.Contains(ae.Hint, "tharsis workspace add-membership ops/net --user <username> --role deployer") {
+		t.Errorf("workspace hint = %q", ae.Hint)
 	}
 	if Explain(nil, RoleOwner, "") != nil {
 		t.Error("nil error not kept")

@@ -229,7 +229,7 @@ func fetchNamespace(ctx context.Context, client *api.Client, kind Kind, arg, op 
 	}
 	resp, err := gql.GetNamespaceMemberships(ctx, client.GraphQL(), id)
 	if err != nil {
-		return nil, admincmd.Explain(api.WithOp(err, op), admincmd.RoleViewer, admincmd.PathOf(id))
+		return nil, admincmd.ExplainIn(api.WithOp(err, op), admincmd.RoleViewer, string(kind), admincmd.PathOf(id))
 	}
 	if resp.Node == nil || *resp.Node == nil {
 		return nil, admincmd.NotFound(op, string(kind), arg)

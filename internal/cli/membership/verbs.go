@@ -186,7 +186,7 @@ func runAdd(ctx context.Context, opts *Options) error {
 		err = api.ProblemsOf(op, resp.CreateNamespaceMembership.Problems)
 	}
 	if err != nil {
-		return explainAdd(admincmd.Explain(api.WithOp(err, op), admincmd.RoleOwner, ns.path), who, ns.path)
+		return explainAdd(admincmd.ExplainIn(api.WithOp(err, op), admincmd.RoleOwner, string(opts.Kind), ns.path), who, ns.path)
 	}
 	m := resp.CreateNamespaceMembership.Membership
 	if m == nil {
@@ -298,7 +298,7 @@ func runUpdate(ctx context.Context, opts *Options) error {
 		err = api.ProblemsOf(op, resp.UpdateNamespaceMembership.Problems)
 	}
 	if err != nil {
-		return explainAdd(admincmd.Explain(api.WithOp(err, op), admincmd.RoleOwner, t.namespace), resolved{memberType: t.m.MemberType}, t.namespace)
+		return explainAdd(admincmd.ExplainIn(api.WithOp(err, op), admincmd.RoleOwner, string(opts.Kind), t.namespace), resolved{memberType: t.m.MemberType}, t.namespace)
 	}
 	m := resp.UpdateNamespaceMembership.Membership
 	if m == nil {
@@ -382,7 +382,7 @@ func runRemove(ctx context.Context, opts *Options) error {
 		err = api.ProblemsOf(op, resp.DeleteNamespaceMembership.Problems)
 	}
 	if err != nil {
-		return admincmd.Explain(api.WithOp(err, op), admincmd.RoleOwner, t.namespace)
+		return admincmd.ExplainIn(api.WithOp(err, op), admincmd.RoleOwner, string(opts.Kind), t.namespace)
 	}
 	if opts.JSON {
 		return opts.IO.PrintJSON(removeResult{Removed: true, Membership: &t.m})

@@ -108,7 +108,7 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 		err = del(true)
 	}
 	if err != nil {
-		return admincmd.Explain(api.WithOp(err, op), admincmd.RoleDeployer, w.FullPath)
+		return admincmd.ExplainWorkspace(api.WithOp(err, op), admincmd.RoleDeployer, w.FullPath)
 	}
 	if opts.JSON {
 		return opts.IO.PrintJSON(Deleted{Deleted: true, ID: w.Id, FullPath: w.FullPath})

@@ -104,7 +104,7 @@ func runLock(ctx context.Context, opts *LockOptions) error {
 			}
 		}
 		if err != nil {
-			return explainLock(admincmd.Explain(api.WithOp(err, op), admincmd.RoleDeployer, cur.FullPath), cur)
+			return explainLock(admincmd.ExplainWorkspace(api.WithOp(err, op), admincmd.RoleDeployer, cur.FullPath), cur)
 		}
 	} else {
 		resp, err := gql.UnlockWorkspace(ctx, client.GraphQL(), gql.UnlockWorkspaceInput{WorkspaceId: &cur.Id})
@@ -114,7 +114,7 @@ func runLock(ctx context.Context, opts *LockOptions) error {
 			}
 		}
 		if err != nil {
-			return explainLock(admincmd.Explain(api.WithOp(err, op), admincmd.RoleDeployer, cur.FullPath), cur)
+			return explainLock(admincmd.ExplainWorkspace(api.WithOp(err, op), admincmd.RoleDeployer, cur.FullPath), cur)
 		}
 	}
 	if w == nil {

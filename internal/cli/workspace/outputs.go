@@ -105,7 +105,7 @@ func runOutputs(ctx context.Context, opts *OutputsOptions) error {
 	}
 	resp, err := gql.GetWorkspaceOutputs(ctx, client.GraphQL(), id)
 	if err != nil {
-		return admincmd.Explain(api.WithOp(err, op), admincmd.RoleViewer, admincmd.PathOf(id))
+		return admincmd.ExplainWorkspace(api.WithOp(err, op), admincmd.RoleViewer, admincmd.PathOf(id))
 	}
 	if resp.Node == nil || *resp.Node == nil {
 		return admincmd.NotFound(op, "workspace", opts.Workspace)

@@ -132,7 +132,7 @@ func runUpdate(ctx context.Context, opts *UpdateOptions) error {
 		err = api.ProblemsOf(op, resp.UpdateWorkspace.Problems)
 	}
 	if err != nil {
-		err = admincmd.Explain(api.WithOp(err, op), admincmd.RoleDeployer, cur.FullPath)
+		err = admincmd.ExplainWorkspace(api.WithOp(err, op), admincmd.RoleDeployer, cur.FullPath)
 		return explainTerraformVersion(ctx, client, err)
 	}
 	if resp.UpdateWorkspace.Workspace == nil {
