@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
@@ -43,5 +45,21 @@ func TestRewriteLegacyArgs(t *testing.T) {
 				t.Errorf("warned = %v, want %v", warned, tc.warn)
 			}
 		})
+	}
+}
+
+func TestDeprecatedFlagNoticeOnStderrOnly(t *testing.T) {
+	s, _, out, errOut := ui.Test()
+	env := map[string]string{"THARSIS_CONFIG_DIR": t.TempDir()}
+	code := Main(context.Background(), []string{"configure", "-p", "x", "--endpoint-url", "http://localhost:1", "-o", "json"}, s,
+		func(k string) string { return env[k] })
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), "deprecated") {
+		t.Errorf("deprecation notice on stdout: %q", out.String())
+	}
+	if !strings.Contains(errOut.String(), "deprecated") {
+		t.Errorf("no deprecation notice on stderr: %q", errOut.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -140,6 +141,11 @@ func (v *noColorValue) Set(s string) error {
 // errors are usage errors (exit 64), and a command that only groups
 // subcommands prints its help, or a usage error for an unknown subcommand.
 func finish(c *cobra.Command) {
+	// pflag prints deprecation notices on the flag set's output, which would
+	// land on stdout and corrupt -o json; warnDeprecatedFlags prints them on
+	// stderr instead.
+	c.Flags().SetOutput(io.Discard)
+	c.PersistentFlags().SetOutput(io.Discard)
 	if c.HasSubCommands() && !c.Runnable() {
 		c.Args = unknownSubcommand
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
