@@ -52,3 +52,37 @@ func firstDiff(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestTruncatedLog: a log the server truncated arrives as stored and the
+// command says it was truncated, after the log. A cut inside a character
+// cannot cross JSON: its bytes arrive as U+FFFD, one each, and nothing else
+// is lost or repeated.
+func TestTruncatedLog(t *testing.T) {
+	cut := 0
+	for _, max := range []int64{1<<20 + 1, 1<<20 + 2, 1<<20 + 3, 2<<20 + 1} {
+		srv := startSandbox(t, func(k *sandbox.Knobs) {
+			k.LogVolumeBytes = 3 << 20
+			k.MaxLogBytes = max
+		})
+		res := clitest.Run(t, clitest.Options{Env: env(srv)}, "plan", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}))
+		wantCode(t, res, 0)
+		plan, _ := jobLogs(t, srv, onlyRun(t, srv, ws))
+		if int64(len(plan)) != max {
+			t.Fatalf("the sandbox stored %d bytes, want %d", len(plan), max)
+		}
+		if !utf8.Valid(plan) {
+			cut++
+		}
+		want := bytes.ToValidUTF8(plan, nil)
+		for i := len(want); i < len(plan); i++ {
+			want = append(want, "\uFFFD"...)
+		}
+		if got := []byte(res.Stdout); !bytes.Equal(got, want) {
+			t.Fatalf("max %d: stdout has %d bytes, want %d; first difference at %d", max, len(got), len(want), firstDiff(got, want))
+		}
+		wantContains(t, "stderr", res.Stderr, "Note: the server truncated this job's log")
+	}
+	if cut == 0 {
+		t.Fatal("no truncation cut a character: the test proves less than it should; change the sizes")
+	}
+}
