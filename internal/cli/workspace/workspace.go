@@ -44,6 +44,7 @@ or its ID.`,
 		NewCmdLock(f, nil),
 		NewCmdUnlock(f, nil),
 		NewCmdOutputs(f, nil),
+		NewCmdDestroy(f, nil),
 	)
 	cmd.AddCommand(membership.Commands(f, membership.KindWorkspace)...)
 	return cmd
