@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/tharsis-cli/tharsis/internal/build.Version=$(VE
 PREFIX    ?= $(HOME)/.local
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build install test test-short generate check-generated lint demo bench docs clean
+.PHONY: all build install test test-short generate check-generated lint demo bench docs release-check snapshot clean
 
 all: build
 
@@ -45,6 +45,16 @@ demo: build
 
 bench:
 	./scripts/bench.sh
+
+GORELEASER ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
+
+# Validates .goreleaser.yaml (builds goreleaser from the module proxy on first use).
+release-check:
+	GOFLAGS= $(GORELEASER) check
+
+# Local release archives for every platform in dist/.
+snapshot:
+	GOFLAGS= $(GORELEASER) release --snapshot --clean --skip=publish
 
 clean:
 	rm -rf $(BIN) dist
