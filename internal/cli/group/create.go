@@ -12,6 +12,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -71,6 +72,7 @@ With -o json the group is printed as by 'tharsis group get -o json'.`,
 	fs.BoolVar(&opts.Parents, "parents", false, "Create missing parent groups too; an existing group is not an error")
 	fs.BoolVar(&opts.IfNotExists, "if-not-exists", false, "Succeed without change when the group exists")
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("parent", complete.GroupFlag(f))
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -51,6 +52,7 @@ counts.`,
 		},
 	}
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Groups(f)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -59,6 +60,7 @@ path.
 	admincmd.SortFlag(cmd, &opts.Sort, string(gql.GroupSortFullPathAsc), enumStrings(gql.AllGroupSort))
 	opts.Page.Register(cmd)
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("parent", complete.GroupFlag(f))
 	return cmd
 }
 

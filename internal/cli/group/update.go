@@ -11,6 +11,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -60,6 +61,7 @@ With -o json the group is printed as by 'tharsis group get -o json'.`,
 	opts.RunnerTags.Register(cmd, true)
 	fs.StringVar(&opts.Version, "version", "", "Fail if the group changed since this version (optimistic locking)")
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Groups(f)
 	return cmd
 }
 

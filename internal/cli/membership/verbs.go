@@ -11,6 +11,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -72,6 +73,7 @@ With -o json: {"items": [{"id", "trn", "namespace_path", "inherited",
 		},
 	}
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Namespace(f, string(kind))
 	return cmd
 }
 
@@ -137,6 +139,7 @@ With -o json the new membership is printed (see list-memberships).`, kind),
 	roleFlag(cmd.Flags(), &opts.Role)
 	completeRoles(cmd)
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Namespace(f, string(kind))
 	return cmd
 }
 
@@ -255,6 +258,7 @@ With -o json the membership is printed (see list-memberships).`, kind),
 	completeRoles(cmd)
 	cmd.Flags().StringVar(&opts.Version, "version", "", "Fail if the membership changed since this version (optimistic locking)")
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Namespace(f, string(kind))
 	return cmd
 }
 
@@ -342,6 +346,7 @@ With -o json: {"removed": true|false, "membership": {...}}.`, kind),
 	opts.who.register(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Version, "version", "", "Fail if the membership changed since this version (optimistic locking)")
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Namespace(f, string(kind))
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui/runview"
 )
 
@@ -31,6 +32,7 @@ Ctrl-C asks Tharsis to cancel the apply (twice forces it, three times detaches).
 			}
 			return runAttach(c.Context(), opts, approveAct)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&opts.Comment, "comment", "", "comment stored with the apply")

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 	"github.com/tharsis-cli/tharsis/internal/ui/runview"
 )
@@ -47,8 +48,9 @@ skips the question.`,
 			}
 			return runCancel(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "force the cancel (may leave resources inconsistent)")
+	cmd.Flags().BoolVarP(&opts.Force, "force", "f", false, "force the cancel (may leave resources inconsistent)")
 	cmd.Flags().BoolVar(&opts.NoWait, "no-wait", false, "return once the cancel is requested")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd

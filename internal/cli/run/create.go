@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 	"github.com/tharsis-cli/tharsis/pkg/envfile"
 	"github.com/tharsis-cli/tharsis/pkg/slug"
@@ -73,6 +74,7 @@ type CreateOptions struct {
 func newCreateCmd(f *cmdutil.Factory, k kind, runF func(context.Context, *CreateOptions) error, cmd *cobra.Command) *cobra.Command {
 	opts := &CreateOptions{F: f, Kind: k, Refresh: true, Input: true}
 	cmd.Args = cmdutil.ExactArgs("workspace")
+	cmd.ValidArgsFunction = complete.Workspaces(f)
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		opts.Workspace = args[0]
 		opts.DirectorySet = c.Flags().Changed("directory-path")

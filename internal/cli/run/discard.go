@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 )
 
 // DiscardOptions are the options of `run discard`.
@@ -32,6 +33,7 @@ starts and the workspace is free for other runs.`,
 			}
 			return runDiscard(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
 }
 

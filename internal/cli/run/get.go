@@ -12,6 +12,7 @@ import (
 
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 	"github.com/tharsis-cli/tharsis/internal/ui/runview"
 )
@@ -43,6 +44,7 @@ The run is an ID or a TRN (trn:run:<group>/<workspace>/<id>).`,
 			}
 			return runGet(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui/runview"
 )
 
@@ -53,6 +54,7 @@ page. The JSON output is {"items": [...], "page_info": {...}}.`,
 			}
 			return runList(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Workspaces(f),
 	}
 	cmd.Flags().IntVar(&opts.Limit, "limit", 20, "how many runs to show (1-100)")
 	cmd.Flags().StringVar(&opts.Cursor, "cursor", "", "continue from this cursor (printed after a page)")

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 	"github.com/tharsis-cli/tharsis/internal/ui/runview"
 )
@@ -42,6 +43,7 @@ the jobs end (the apply log is followed once the run is approved).`,
 			}
 			return runLogs(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
 	cmdutil.EnumFlag(cmd, cmd.Flags(), &opts.Phase, "phase", "", "", []string{"plan", "apply"}, "only this phase's log")
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep streaming until the jobs end")

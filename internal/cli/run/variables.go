@@ -10,6 +10,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 )
 
 // VariablesOptions are the options of `run variables`.
@@ -41,6 +42,7 @@ allows it (deployer or owner). Viewers see keys only.`,
 			}
 			return runVariables(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
 	cmd.Flags().BoolVar(&opts.ShowSensitive, "show-sensitive", false, "show sensitive values (needs a deployer or owner role)")
 	return cmd

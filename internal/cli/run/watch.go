@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 )
 
 // NewCmdWatch attaches to an existing run and follows it to the end.
@@ -31,6 +32,7 @@ approve it. Ctrl-C detaches: the run goes on.`,
 			}
 			return runAttach(c.Context(), opts, nil)
 		},
+		ValidArgsFunction: complete.Runs(f),
 	}
 	fs := cmd.Flags()
 	fs.BoolVar(&opts.AutoApprove, "auto-approve", false, "approve the run without asking when it waits for approval")

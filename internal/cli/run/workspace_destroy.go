@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 )
 
 // NewCmdWorkspaceDestroy is `tharsis workspace destroy`: destroy what a
@@ -33,6 +34,7 @@ produced by a run, or when the workspace forbids destroy plans.`,
 			}
 			return runWorkspaceDestroy(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Workspaces(f),
 	}
 	fs := cmd.Flags()
 	fs.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply the destroy plan without asking")

@@ -12,6 +12,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -85,6 +86,7 @@ With -o json the runner agent is printed as in 'tharsis runner-agent list
 	fs.BoolVar(&opts.RunUntaggedJobs, "run-untagged-jobs", false, "Also take jobs without runner tags")
 	fs.BoolVar(&opts.Disabled, "disabled", false, "Create it disabled (it takes no jobs)")
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -65,6 +66,7 @@ runner agents of the installation.
 	admincmd.SortFlag(cmd, &opts.Sort, string(gql.RunnerSortGroupLevelAsc), enumStrings(gql.AllRunnerSort))
 	opts.Page.Register(cmd)
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

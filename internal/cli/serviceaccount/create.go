@@ -12,6 +12,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -82,6 +83,7 @@ get -o json', without memberships, with "client_secret" when one was made.`,
 	fs.BoolVar(&opts.EnableClientCredentials, "enable-client-credentials", false, "Let it log in with a client id and secret")
 	fs.StringVar(&opts.SecretExpires, "client-secret-expires", "", "When the client secret expires: a duration (30d, 720h) or a date (1 to 90 days ahead; default 90 days)")
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -74,6 +75,7 @@ runner agent.
 	admincmd.SortFlag(cmd, &opts.Sort, string(gql.ServiceAccountSortGroupLevelAsc), enumStrings(gql.AllServiceAccountSort))
 	opts.Page.Register(cmd)
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

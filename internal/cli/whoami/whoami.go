@@ -81,6 +81,7 @@ missing, expired or rejected.`,
 			}
 			return runWhoami(cmd.Context(), opts)
 		},
+		Aliases: []string{"caller-identity"}, // the reference CLI's name
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -75,6 +76,7 @@ With -o json the workspace is printed as by 'tharsis workspace get -o json'.`,
 	opts.RunnerTags.Register(cmd, false)
 	fs.BoolVar(&opts.IfNotExists, "if-not-exists", false, "Succeed without change when the workspace exists")
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

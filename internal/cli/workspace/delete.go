@@ -10,6 +10,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -69,6 +70,7 @@ With -o json: {"deleted": true, "id", "full_path"}.`,
 	fs.BoolVarP(&yes, "yes", "y", false, "Do not ask (same as --force)")
 	fs.StringVar(&opts.Version, "version", "", "Fail if the workspace changed since this version (optimistic locking)")
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Workspaces(f)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -53,6 +54,7 @@ With -o json: {"id", "trn", "name", "full_path", "group_path", "description",
 		},
 	}
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Workspaces(f)
 	return cmd
 }
 

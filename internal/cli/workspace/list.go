@@ -10,6 +10,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -56,11 +57,13 @@ path. Labels filter: every --label must match.
 	fs := cmd.Flags()
 	fs.StringVar(&opts.Group, "group", "", "Only workspaces directly in this group (path, TRN or ID)")
 	admincmd.Alias(fs, "group", "group-id", "")
+	admincmd.Alias(fs, "group", "group-path", "use --group")
 	fs.StringVar(&opts.Search, "search", "", "Only workspaces whose path contains this text")
 	fs.StringArrayVar(&opts.Labels, "label", nil, "Only workspaces with this label, as key=value (repeatable)")
 	admincmd.SortFlag(cmd, &opts.Sort, string(gql.WorkspaceSortFullPathAsc), enumStrings(gql.AllWorkspaceSort))
 	opts.Page.Register(cmd)
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -69,6 +70,7 @@ func newLockCmd(f *cmdutil.Factory, runF func(context.Context, *LockOptions) err
 		return runLock(cmd.Context(), opts)
 	}
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Workspaces(f)
 	return cmd
 }
 

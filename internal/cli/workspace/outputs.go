@@ -13,6 +13,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -83,6 +84,7 @@ Needs the viewer role.`,
 	fs.StringVar(&nameFlag, "output-name", "", "Same as the NAME argument")
 	fs.Lookup("output-name").Hidden = true
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Workspaces(f)
 	return cmd
 }
 

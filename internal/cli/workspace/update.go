@@ -12,6 +12,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -77,6 +78,7 @@ With -o json the workspace is printed as by 'tharsis workspace get -o json'.`,
 	opts.RunnerTags.Register(cmd, true)
 	fs.StringVar(&opts.Version, "version", "", "Fail if the workspace changed since this version (optimistic locking)")
 	admincmd.AddJSONFlag(cmd, f)
+	cmd.ValidArgsFunction = complete.Workspaces(f)
 	return cmd
 }
 
