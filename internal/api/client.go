@@ -361,18 +361,72 @@ type authTransport struct {
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, tok, err := t.roundTrip(req, "")
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || tok == "" {
+		return resp, err
+	}
+	// A 401 means the server refused the token before doing anything, so
+	// even a mutation may be sent again: once, with a renewed token, when
+	// the token source can renew and the body can be replayed.
+	inv, ok := t.c.tokens.(tokenInvalidator)
+	if !ok || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+		return resp, nil
+	}
+	inv.Invalidate(tok)
+	retry := req.Clone(req.Context())
+	if req.GetBody != nil {
+		body, gerr := req.GetBody()
+		if gerr != nil {
+			return resp, nil
+		}
+		retry.Body = body
+	}
+	next, tok2, err := t.roundTrip(retry, tok)
+	if err != nil || tok2 == tok {
+		if next != nil {
+			next.Body.Close()
+		}
+		return resp, nil // nothing better to offer: keep the first answer
+	}
+	drainClose(resp.Body)
+	t.c.log.Debug("api: retried with a renewed token after 401", "method", req.Method, "url", redactURL(req.URL))
+	return next, nil
+}
+
+// tokenInvalidator is a TokenSource that can drop a token the server
+// refused, so the next Token call renews it (auth's caches implement it).
+type tokenInvalidator interface{ Invalidate(token string) }
+
+// drainClose discards what is left of a body so the connection is reused.
+func drainClose(b io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b, 64<<10))
+	b.Close()
+}
+
+// roundTrip sends one attempt with the current token; it returns the token
+// used ("" when none). prev, when set, is a token known to be refused: the
+// attempt is not sent if the source still returns it.
+func (t *authTransport) roundTrip(req *http.Request, prev string) (*http.Response, string, error) {
 	ctx := req.Context()
 	r := req.Clone(ctx)
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", t.c.userAgent)
 	}
-	if t.c.tokens != nil && r.Header.Get("Authorization") == "" {
-		tok, err := t.c.tokens.Token(ctx)
+	tok := ""
+	if t.c.tokens != nil && (r.Header.Get("Authorization") == "" || prev != "") {
+		var err error
+		tok, err = t.c.tokens.Token(ctx)
 		if err != nil {
 			if req.Body != nil {
 				req.Body.Close()
 			}
-			return nil, &tokenError{err: err}
+			return nil, "", &tokenError{err: err}
+		}
+		if prev != "" && tok == prev {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, tok, nil
 		}
 		if tok != "" {
 			r.Header.Set("Authorization", "Bearer "+tok)
@@ -394,10 +448,10 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			err = &notSentError{err: err}
 		}
 		t.c.log.Debug("api: request failed", "method", r.Method, "url", redactURL(r.URL), "error", innermost(err), "sent", gotConn.Load())
-		return nil, err
+		return nil, tok, err
 	}
 	t.c.log.Debug("api: response", "method", r.Method, "url", redactURL(r.URL), "status", resp.StatusCode, "duration", time.Since(start).Round(time.Millisecond))
-	return resp, nil
+	return resp, tok, nil
 }
 
 // redactURL drops the query string and user info, which may carry secrets.

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Khan/genqlient/graphql"
-
 	"github.com/tharsis-cli/tharsis/internal/api"
+	"github.com/tharsis-cli/tharsis/internal/api/gql"
 )
 
 // NewAPIExchanger returns an Exchanger that talks to the API through c,
@@ -22,54 +21,18 @@ func NewAPIExchanger(c *api.Client) Exchanger { return &apiExchanger{c: c} }
 
 type apiExchanger struct{ c *api.Client }
 
-// createTokenMutation is serviceAccountCreateToken. It lives here rather
-// than in internal/api/gql/operations because its result is a secret that
-// only this package handles.
-const createTokenMutation = `mutation ServiceAccountCreateToken($input: ServiceAccountCreateTokenInput!) {
-  serviceAccountCreateToken(input: $input) {
-    token
-    expiresIn
-    problems {
-      message
-      field
-      type
-    }
-  }
-}`
-
-type createTokenData struct {
-	ServiceAccountCreateToken struct {
-		Token     *string `json:"token"`
-		ExpiresIn *int    `json:"expiresIn"`
-		Problems  []struct {
-			Message string   `json:"message"`
-			Field   []string `json:"field"`
-			Type    string   `json:"type"`
-		} `json:"problems"`
-	} `json:"serviceAccountCreateToken"`
-}
-
 func (e *apiExchanger) CreateToken(ctx context.Context, saID, oidcToken string) (Token, error) {
 	const op = "create service account token"
-	var data createTokenData
-	req := &graphql.Request{
-		OpName: "ServiceAccountCreateToken",
-		Query:  createTokenMutation,
-		Variables: map[string]any{"input": map[string]any{
-			"serviceAccountId": saID,
-			"token":            oidcToken,
-		}},
-	}
-	if err := e.c.GraphQL().MakeRequest(ctx, req, &graphql.Response{Data: &data}); err != nil {
+	resp, err := gql.ServiceAccountCreateToken(ctx, e.c.GraphQL(), gql.ServiceAccountCreateTokenInput{
+		ServiceAccountId: &saID,
+		Token:            oidcToken,
+	})
+	if err != nil {
 		return Token{}, err
 	}
-	p := data.ServiceAccountCreateToken
-	if len(p.Problems) > 0 {
-		msgs := make([]string, len(p.Problems))
-		for i, pr := range p.Problems {
-			msgs[i] = pr.Message
-		}
-		return Token{}, &api.Error{Kind: api.KindBadRequest, Op: op, Message: strings.Join(msgs, "; "), Code: p.Problems[0].Type}
+	p := resp.ServiceAccountCreateToken
+	if err := api.ProblemsOf(op, p.Problems); err != nil {
+		return Token{}, err
 	}
 	if p.Token == nil || *p.Token == "" {
 		return Token{}, &api.Error{Kind: api.KindUnknown, Op: op, Message: "the server answered without a token"}

@@ -2484,6 +2484,649 @@ func (v *CreateServiceAccountResponse) GetCreateServiceAccount() CreateServiceAc
 	return v.CreateServiceAccount
 }
 
+// CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload includes the requested fields of the GraphQL type CreateTerraformModulePayload.
+type CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload struct {
+	Module   *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule `json:"module"`
+	Problems []CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem      `json:"problems"`
+}
+
+// GetModule returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload.Module, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload) GetModule() *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule {
+	return v.Module
+}
+
+// GetProblems returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload) GetProblems() []CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule struct {
+	TerraformModuleDetail `json:"-"`
+}
+
+// GetId returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetId() string {
+	return v.TerraformModuleDetail.Id
+}
+
+// GetMetadata returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetMetadata() TerraformModuleDetailMetadataResourceMetadata {
+	return v.TerraformModuleDetail.Metadata
+}
+
+// GetName returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.Name, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetName() string {
+	return v.TerraformModuleDetail.Name
+}
+
+// GetSystem returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.System, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetSystem() string {
+	return v.TerraformModuleDetail.System
+}
+
+// GetSource returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.Source, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetSource() string {
+	return v.TerraformModuleDetail.Source
+}
+
+// GetRegistryNamespace returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.RegistryNamespace, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetRegistryNamespace() string {
+	return v.TerraformModuleDetail.RegistryNamespace
+}
+
+// GetGroupPath returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.GroupPath, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetGroupPath() string {
+	return v.TerraformModuleDetail.GroupPath
+}
+
+// GetResourcePath returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetResourcePath() string {
+	return v.TerraformModuleDetail.ResourcePath
+}
+
+// GetPrivate returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.Private, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetPrivate() bool {
+	return v.TerraformModuleDetail.Private
+}
+
+// GetRepositoryUrl returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetRepositoryUrl() string {
+	return v.TerraformModuleDetail.RepositoryUrl
+}
+
+// GetCreatedBy returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetCreatedBy() string {
+	return v.TerraformModuleDetail.CreatedBy
+}
+
+// GetLabels returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.Labels, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetLabels() []TerraformModuleDetailLabelsTerraformModuleLabel {
+	return v.TerraformModuleDetail.Labels
+}
+
+// GetLatestVersion returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule.LatestVersion, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) GetLatestVersion() *TerraformModuleDetailLatestVersionTerraformModuleVersion {
+	return v.TerraformModuleDetail.LatestVersion
+}
+
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule struct {
+	Id string `json:"id"`
+
+	Metadata TerraformModuleDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	System string `json:"system"`
+
+	Source string `json:"source"`
+
+	RegistryNamespace string `json:"registryNamespace"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Private bool `json:"private"`
+
+	RepositoryUrl string `json:"repositoryUrl"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []TerraformModuleDetailLabelsTerraformModuleLabel `json:"labels"`
+
+	LatestVersion *TerraformModuleDetailLatestVersionTerraformModuleVersion `json:"latestVersion"`
+}
+
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule) __premarshalJSON() (*__premarshalCreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule, error) {
+	var retval __premarshalCreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadModuleTerraformModule
+
+	retval.Id = v.TerraformModuleDetail.Id
+	retval.Metadata = v.TerraformModuleDetail.Metadata
+	retval.Name = v.TerraformModuleDetail.Name
+	retval.System = v.TerraformModuleDetail.System
+	retval.Source = v.TerraformModuleDetail.Source
+	retval.RegistryNamespace = v.TerraformModuleDetail.RegistryNamespace
+	retval.GroupPath = v.TerraformModuleDetail.GroupPath
+	retval.ResourcePath = v.TerraformModuleDetail.ResourcePath
+	retval.Private = v.TerraformModuleDetail.Private
+	retval.RepositoryUrl = v.TerraformModuleDetail.RepositoryUrl
+	retval.CreatedBy = v.TerraformModuleDetail.CreatedBy
+	retval.Labels = v.TerraformModuleDetail.Labels
+	retval.LatestVersion = v.TerraformModuleDetail.LatestVersion
+	return &retval, nil
+}
+
+// CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem, error) {
+	var retval __premarshalCreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type CreateTerraformModuleInput struct {
+	ClientMutationId *string                     `json:"clientMutationId"`
+	GroupId          *string                     `json:"groupId"`
+	Name             string                      `json:"name"`
+	System           string                      `json:"system"`
+	Private          *bool                       `json:"private"`
+	RepositoryUrl    *string                     `json:"repositoryUrl"`
+	Labels           []TerraformModuleLabelInput `json:"labels"`
+}
+
+// GetClientMutationId returns CreateTerraformModuleInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetGroupId returns CreateTerraformModuleInput.GroupId, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetGroupId() *string { return v.GroupId }
+
+// GetName returns CreateTerraformModuleInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetName() string { return v.Name }
+
+// GetSystem returns CreateTerraformModuleInput.System, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetSystem() string { return v.System }
+
+// GetPrivate returns CreateTerraformModuleInput.Private, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetPrivate() *bool { return v.Private }
+
+// GetRepositoryUrl returns CreateTerraformModuleInput.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetRepositoryUrl() *string { return v.RepositoryUrl }
+
+// GetLabels returns CreateTerraformModuleInput.Labels, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleInput) GetLabels() []TerraformModuleLabelInput { return v.Labels }
+
+// CreateTerraformModuleResponse is returned by CreateTerraformModule on success.
+type CreateTerraformModuleResponse struct {
+	CreateTerraformModule CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload `json:"createTerraformModule"`
+}
+
+// GetCreateTerraformModule returns CreateTerraformModuleResponse.CreateTerraformModule, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleResponse) GetCreateTerraformModule() CreateTerraformModuleCreateTerraformModuleCreateTerraformModulePayload {
+	return v.CreateTerraformModule
+}
+
+// CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload includes the requested fields of the GraphQL type CreateTerraformModuleVersionPayload.
+type CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload struct {
+	ModuleVersion *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion `json:"moduleVersion"`
+	Problems      []CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem                    `json:"problems"`
+}
+
+// GetModuleVersion returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload.ModuleVersion, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload) GetModuleVersion() *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion {
+	return v.ModuleVersion
+}
+
+// GetProblems returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload) GetProblems() []CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion struct {
+	TerraformModuleVersionDetail `json:"-"`
+}
+
+// GetId returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Id, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetId() string {
+	return v.TerraformModuleVersionDetail.Id
+}
+
+// GetMetadata returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Metadata, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetMetadata() TerraformModuleVersionDetailMetadataResourceMetadata {
+	return v.TerraformModuleVersionDetail.Metadata
+}
+
+// GetVersion returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Version, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetVersion() string {
+	return v.TerraformModuleVersionDetail.Version
+}
+
+// GetStatus returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Status, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetStatus() string {
+	return v.TerraformModuleVersionDetail.Status
+}
+
+// GetError returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Error, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetError() string {
+	return v.TerraformModuleVersionDetail.Error
+}
+
+// GetDiagnostics returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Diagnostics, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetDiagnostics() string {
+	return v.TerraformModuleVersionDetail.Diagnostics
+}
+
+// GetShaSum returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.ShaSum, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetShaSum() string {
+	return v.TerraformModuleVersionDetail.ShaSum
+}
+
+// GetLatest returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Latest, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetLatest() bool {
+	return v.TerraformModuleVersionDetail.Latest
+}
+
+// GetCreatedBy returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetCreatedBy() string {
+	return v.TerraformModuleVersionDetail.CreatedBy
+}
+
+// GetSubmodules returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Submodules, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetSubmodules() []string {
+	return v.TerraformModuleVersionDetail.Submodules
+}
+
+// GetExamples returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Examples, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetExamples() []string {
+	return v.TerraformModuleVersionDetail.Examples
+}
+
+// GetModule returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Module, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetModule() TerraformModuleVersionDetailModuleTerraformModule {
+	return v.TerraformModuleVersionDetail.Module
+}
+
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleVersionDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion struct {
+	Id string `json:"id"`
+
+	Metadata TerraformModuleVersionDetailMetadataResourceMetadata `json:"metadata"`
+
+	Version string `json:"version"`
+
+	Status string `json:"status"`
+
+	Error string `json:"error"`
+
+	Diagnostics string `json:"diagnostics"`
+
+	ShaSum string `json:"shaSum"`
+
+	Latest bool `json:"latest"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Submodules []string `json:"submodules"`
+
+	Examples []string `json:"examples"`
+
+	Module TerraformModuleVersionDetailModuleTerraformModule `json:"module"`
+}
+
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) __premarshalJSON() (*__premarshalCreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion, error) {
+	var retval __premarshalCreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion
+
+	retval.Id = v.TerraformModuleVersionDetail.Id
+	retval.Metadata = v.TerraformModuleVersionDetail.Metadata
+	retval.Version = v.TerraformModuleVersionDetail.Version
+	retval.Status = v.TerraformModuleVersionDetail.Status
+	retval.Error = v.TerraformModuleVersionDetail.Error
+	retval.Diagnostics = v.TerraformModuleVersionDetail.Diagnostics
+	retval.ShaSum = v.TerraformModuleVersionDetail.ShaSum
+	retval.Latest = v.TerraformModuleVersionDetail.Latest
+	retval.CreatedBy = v.TerraformModuleVersionDetail.CreatedBy
+	retval.Submodules = v.TerraformModuleVersionDetail.Submodules
+	retval.Examples = v.TerraformModuleVersionDetail.Examples
+	retval.Module = v.TerraformModuleVersionDetail.Module
+	return &retval, nil
+}
+
+// CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem, error) {
+	var retval __premarshalCreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type CreateTerraformModuleVersionInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	ModuleId         *string `json:"moduleId"`
+	Version          string  `json:"version"`
+	ShaSum           string  `json:"shaSum"`
+}
+
+// GetClientMutationId returns CreateTerraformModuleVersionInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetModuleId returns CreateTerraformModuleVersionInput.ModuleId, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionInput) GetModuleId() *string { return v.ModuleId }
+
+// GetVersion returns CreateTerraformModuleVersionInput.Version, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionInput) GetVersion() string { return v.Version }
+
+// GetShaSum returns CreateTerraformModuleVersionInput.ShaSum, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionInput) GetShaSum() string { return v.ShaSum }
+
+// CreateTerraformModuleVersionResponse is returned by CreateTerraformModuleVersion on success.
+type CreateTerraformModuleVersionResponse struct {
+	CreateTerraformModuleVersion CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload `json:"createTerraformModuleVersion"`
+}
+
+// GetCreateTerraformModuleVersion returns CreateTerraformModuleVersionResponse.CreateTerraformModuleVersion, and is useful for accessing the field via an interface.
+func (v *CreateTerraformModuleVersionResponse) GetCreateTerraformModuleVersion() CreateTerraformModuleVersionCreateTerraformModuleVersionCreateTerraformModuleVersionPayload {
+	return v.CreateTerraformModuleVersion
+}
+
+// CreateVCSRunCreateVCSRunCreateVCSRunPayload includes the requested fields of the GraphQL type CreateVCSRunPayload.
+type CreateVCSRunCreateVCSRunCreateVCSRunPayload struct {
+	Problems []CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem `json:"problems"`
+}
+
+// GetProblems returns CreateVCSRunCreateVCSRunCreateVCSRunPayload.Problems, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayload) GetProblems() []CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem {
+	return v.Problems
+}
+
+// CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem) __premarshalJSON() (*__premarshalCreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem, error) {
+	var retval __premarshalCreateVCSRunCreateVCSRunCreateVCSRunPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type CreateVCSRunInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	WorkspaceId      *string `json:"workspaceId"`
+	ReferenceName    *string `json:"referenceName"`
+	IsDestroy        *bool   `json:"isDestroy"`
+}
+
+// GetClientMutationId returns CreateVCSRunInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetWorkspaceId returns CreateVCSRunInput.WorkspaceId, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunInput) GetWorkspaceId() *string { return v.WorkspaceId }
+
+// GetReferenceName returns CreateVCSRunInput.ReferenceName, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunInput) GetReferenceName() *string { return v.ReferenceName }
+
+// GetIsDestroy returns CreateVCSRunInput.IsDestroy, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunInput) GetIsDestroy() *bool { return v.IsDestroy }
+
+// CreateVCSRunResponse is returned by CreateVCSRun on success.
+type CreateVCSRunResponse struct {
+	CreateVCSRun CreateVCSRunCreateVCSRunCreateVCSRunPayload `json:"createVCSRun"`
+}
+
+// GetCreateVCSRun returns CreateVCSRunResponse.CreateVCSRun, and is useful for accessing the field via an interface.
+func (v *CreateVCSRunResponse) GetCreateVCSRun() CreateVCSRunCreateVCSRunCreateVCSRunPayload {
+	return v.CreateVCSRun
+}
+
 // CreateWorkspaceCreateWorkspaceCreateWorkspacePayload includes the requested fields of the GraphQL type CreateWorkspacePayload.
 type CreateWorkspaceCreateWorkspaceCreateWorkspacePayload struct {
 	Workspace *CreateWorkspaceCreateWorkspaceCreateWorkspacePayloadWorkspace        `json:"workspace"`
@@ -3534,6 +4177,256 @@ func (v *DeleteServiceAccountResponse) GetDeleteServiceAccount() DeleteServiceAc
 	return v.DeleteServiceAccount
 }
 
+// DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload includes the requested fields of the GraphQL type DeleteTerraformModulePayload.
+type DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload struct {
+	Module   *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule `json:"module"`
+	Problems []DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem      `json:"problems"`
+}
+
+// GetModule returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload.Module, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload) GetModule() *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule {
+	return v.Module
+}
+
+// GetProblems returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload) GetProblems() []DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+}
+
+// GetId returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule) GetId() string {
+	return v.Id
+}
+
+// GetResourcePath returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadModuleTerraformModule) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+// DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem, error) {
+	var retval __premarshalDeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type DeleteTerraformModuleInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	Id               string  `json:"id"`
+}
+
+// GetClientMutationId returns DeleteTerraformModuleInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteTerraformModuleInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleInput) GetId() string { return v.Id }
+
+// DeleteTerraformModuleResponse is returned by DeleteTerraformModule on success.
+type DeleteTerraformModuleResponse struct {
+	DeleteTerraformModule DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload `json:"deleteTerraformModule"`
+}
+
+// GetDeleteTerraformModule returns DeleteTerraformModuleResponse.DeleteTerraformModule, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleResponse) GetDeleteTerraformModule() DeleteTerraformModuleDeleteTerraformModuleDeleteTerraformModulePayload {
+	return v.DeleteTerraformModule
+}
+
+// DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload includes the requested fields of the GraphQL type DeleteTerraformModuleVersionPayload.
+type DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload struct {
+	ModuleVersion *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion `json:"moduleVersion"`
+	Problems      []DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem                    `json:"problems"`
+}
+
+// GetModuleVersion returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload.ModuleVersion, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload) GetModuleVersion() *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion {
+	return v.ModuleVersion
+}
+
+// GetProblems returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload.Problems, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload) GetProblems() []DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem {
+	return v.Problems
+}
+
+// DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion struct {
+	Id      string `json:"id"`
+	Version string `json:"version"`
+}
+
+// GetId returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Id, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetId() string {
+	return v.Id
+}
+
+// GetVersion returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion.Version, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadModuleVersionTerraformModuleVersion) GetVersion() string {
+	return v.Version
+}
+
+// DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem) __premarshalJSON() (*__premarshalDeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem, error) {
+	var retval __premarshalDeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
+type DeleteTerraformModuleVersionInput struct {
+	ClientMutationId *string                `json:"clientMutationId"`
+	Id               string                 `json:"id"`
+	Metadata         *ResourceMetadataInput `json:"metadata"`
+}
+
+// GetClientMutationId returns DeleteTerraformModuleVersionInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns DeleteTerraformModuleVersionInput.Id, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionInput) GetId() string { return v.Id }
+
+// GetMetadata returns DeleteTerraformModuleVersionInput.Metadata, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// DeleteTerraformModuleVersionResponse is returned by DeleteTerraformModuleVersion on success.
+type DeleteTerraformModuleVersionResponse struct {
+	DeleteTerraformModuleVersion DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload `json:"deleteTerraformModuleVersion"`
+}
+
+// GetDeleteTerraformModuleVersion returns DeleteTerraformModuleVersionResponse.DeleteTerraformModuleVersion, and is useful for accessing the field via an interface.
+func (v *DeleteTerraformModuleVersionResponse) GetDeleteTerraformModuleVersion() DeleteTerraformModuleVersionDeleteTerraformModuleVersionDeleteTerraformModuleVersionPayload {
+	return v.DeleteTerraformModuleVersion
+}
+
 // DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload includes the requested fields of the GraphQL type DeleteWorkspacePayload.
 type DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayload struct {
 	Workspace *DeleteWorkspaceDeleteWorkspaceDeleteWorkspacePayloadWorkspace        `json:"workspace"`
@@ -4323,8 +5216,12 @@ func (v *DiscardRunResponse) GetDiscardRun() DiscardRunDiscardRunRunMutationPayl
 // GetConfigurationVersionNodeStateVersion
 // GetConfigurationVersionNodeStateVersionOutput
 // GetConfigurationVersionNodeTeam
+// GetConfigurationVersionNodeTerraformModule
+// GetConfigurationVersionNodeTerraformModuleVersion
 // GetConfigurationVersionNodeUser
+// GetConfigurationVersionNodeVCSEvent
 // GetConfigurationVersionNodeWorkspace
+// GetConfigurationVersionNodeWorkspaceVCSProviderLink
 type GetConfigurationVersionNode interface {
 	implementsGraphQLInterfaceGetConfigurationVersionNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -4351,8 +5248,16 @@ func (v *GetConfigurationVersionNodeStateVersion) implementsGraphQLInterfaceGetC
 func (v *GetConfigurationVersionNodeStateVersionOutput) implementsGraphQLInterfaceGetConfigurationVersionNode() {
 }
 func (v *GetConfigurationVersionNodeTeam) implementsGraphQLInterfaceGetConfigurationVersionNode() {}
+func (v *GetConfigurationVersionNodeTerraformModule) implementsGraphQLInterfaceGetConfigurationVersionNode() {
+}
+func (v *GetConfigurationVersionNodeTerraformModuleVersion) implementsGraphQLInterfaceGetConfigurationVersionNode() {
+}
 func (v *GetConfigurationVersionNodeUser) implementsGraphQLInterfaceGetConfigurationVersionNode() {}
+func (v *GetConfigurationVersionNodeVCSEvent) implementsGraphQLInterfaceGetConfigurationVersionNode() {
+}
 func (v *GetConfigurationVersionNodeWorkspace) implementsGraphQLInterfaceGetConfigurationVersionNode() {
+}
+func (v *GetConfigurationVersionNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetConfigurationVersionNode() {
 }
 
 func __unmarshalGetConfigurationVersionNode(b []byte, v *GetConfigurationVersionNode) error {
@@ -4408,11 +5313,23 @@ func __unmarshalGetConfigurationVersionNode(b []byte, v *GetConfigurationVersion
 	case "Team":
 		*v = new(GetConfigurationVersionNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetConfigurationVersionNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetConfigurationVersionNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetConfigurationVersionNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetConfigurationVersionNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetConfigurationVersionNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetConfigurationVersionNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -4531,6 +5448,22 @@ func __marshalGetConfigurationVersionNode(v *GetConfigurationVersionNode) ([]byt
 			*GetConfigurationVersionNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetConfigurationVersionNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetConfigurationVersionNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetConfigurationVersionNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetConfigurationVersionNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetConfigurationVersionNodeUser:
 		typename = "User"
 
@@ -4539,12 +5472,28 @@ func __marshalGetConfigurationVersionNode(v *GetConfigurationVersionNode) ([]byt
 			*GetConfigurationVersionNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetConfigurationVersionNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetConfigurationVersionNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetConfigurationVersionNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetConfigurationVersionNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetConfigurationVersionNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetConfigurationVersionNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -4677,6 +5626,22 @@ type GetConfigurationVersionNodeTeam struct {
 // GetTypename returns GetConfigurationVersionNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetConfigurationVersionNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetConfigurationVersionNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetConfigurationVersionNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetConfigurationVersionNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetConfigurationVersionNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetConfigurationVersionNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetConfigurationVersionNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetConfigurationVersionNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetConfigurationVersionNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetConfigurationVersionNodeUser includes the requested fields of the GraphQL type User.
 type GetConfigurationVersionNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -4685,6 +5650,14 @@ type GetConfigurationVersionNodeUser struct {
 // GetTypename returns GetConfigurationVersionNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetConfigurationVersionNodeUser) GetTypename() *string { return v.Typename }
 
+// GetConfigurationVersionNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetConfigurationVersionNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetConfigurationVersionNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetConfigurationVersionNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetConfigurationVersionNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetConfigurationVersionNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -4692,6 +5665,16 @@ type GetConfigurationVersionNodeWorkspace struct {
 
 // GetTypename returns GetConfigurationVersionNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetConfigurationVersionNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetConfigurationVersionNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetConfigurationVersionNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetConfigurationVersionNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetConfigurationVersionNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
 
 // GetConfigurationVersionResponse is returned by GetConfigurationVersion on success.
 type GetConfigurationVersionResponse struct {
@@ -4783,29 +5766,37 @@ func (v *GetConfigurationVersionResponse) __premarshalJSON() (*__premarshalGetCo
 // GetGroupDetailNodeStateVersion
 // GetGroupDetailNodeStateVersionOutput
 // GetGroupDetailNodeTeam
+// GetGroupDetailNodeTerraformModule
+// GetGroupDetailNodeTerraformModuleVersion
 // GetGroupDetailNodeUser
+// GetGroupDetailNodeVCSEvent
 // GetGroupDetailNodeWorkspace
+// GetGroupDetailNodeWorkspaceVCSProviderLink
 type GetGroupDetailNode interface {
 	implementsGraphQLInterfaceGetGroupDetailNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetGroupDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetGroupDetailNode() {}
-func (v *GetGroupDetailNodeGroup) implementsGraphQLInterfaceGetGroupDetailNode()                {}
-func (v *GetGroupDetailNodeJob) implementsGraphQLInterfaceGetGroupDetailNode()                  {}
-func (v *GetGroupDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetGroupDetailNode()  {}
-func (v *GetGroupDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetGroupDetailNode()    {}
-func (v *GetGroupDetailNodeRole) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
-func (v *GetGroupDetailNodeRun) implementsGraphQLInterfaceGetGroupDetailNode()                  {}
-func (v *GetGroupDetailNodeRunner) implementsGraphQLInterfaceGetGroupDetailNode()               {}
-func (v *GetGroupDetailNodeRunnerSession) implementsGraphQLInterfaceGetGroupDetailNode()        {}
-func (v *GetGroupDetailNodeServiceAccount) implementsGraphQLInterfaceGetGroupDetailNode()       {}
-func (v *GetGroupDetailNodeStateVersion) implementsGraphQLInterfaceGetGroupDetailNode()         {}
-func (v *GetGroupDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetGroupDetailNode()   {}
-func (v *GetGroupDetailNodeTeam) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
-func (v *GetGroupDetailNodeUser) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
-func (v *GetGroupDetailNodeWorkspace) implementsGraphQLInterfaceGetGroupDetailNode()            {}
+func (v *GetGroupDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetGroupDetailNode()     {}
+func (v *GetGroupDetailNodeGroup) implementsGraphQLInterfaceGetGroupDetailNode()                    {}
+func (v *GetGroupDetailNodeJob) implementsGraphQLInterfaceGetGroupDetailNode()                      {}
+func (v *GetGroupDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetGroupDetailNode()      {}
+func (v *GetGroupDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetGroupDetailNode()        {}
+func (v *GetGroupDetailNodeRole) implementsGraphQLInterfaceGetGroupDetailNode()                     {}
+func (v *GetGroupDetailNodeRun) implementsGraphQLInterfaceGetGroupDetailNode()                      {}
+func (v *GetGroupDetailNodeRunner) implementsGraphQLInterfaceGetGroupDetailNode()                   {}
+func (v *GetGroupDetailNodeRunnerSession) implementsGraphQLInterfaceGetGroupDetailNode()            {}
+func (v *GetGroupDetailNodeServiceAccount) implementsGraphQLInterfaceGetGroupDetailNode()           {}
+func (v *GetGroupDetailNodeStateVersion) implementsGraphQLInterfaceGetGroupDetailNode()             {}
+func (v *GetGroupDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetGroupDetailNode()       {}
+func (v *GetGroupDetailNodeTeam) implementsGraphQLInterfaceGetGroupDetailNode()                     {}
+func (v *GetGroupDetailNodeTerraformModule) implementsGraphQLInterfaceGetGroupDetailNode()          {}
+func (v *GetGroupDetailNodeTerraformModuleVersion) implementsGraphQLInterfaceGetGroupDetailNode()   {}
+func (v *GetGroupDetailNodeUser) implementsGraphQLInterfaceGetGroupDetailNode()                     {}
+func (v *GetGroupDetailNodeVCSEvent) implementsGraphQLInterfaceGetGroupDetailNode()                 {}
+func (v *GetGroupDetailNodeWorkspace) implementsGraphQLInterfaceGetGroupDetailNode()                {}
+func (v *GetGroupDetailNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetGroupDetailNode() {}
 
 func __unmarshalGetGroupDetailNode(b []byte, v *GetGroupDetailNode) error {
 	if string(b) == "null" {
@@ -4860,11 +5851,23 @@ func __unmarshalGetGroupDetailNode(b []byte, v *GetGroupDetailNode) error {
 	case "Team":
 		*v = new(GetGroupDetailNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetGroupDetailNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetGroupDetailNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetGroupDetailNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetGroupDetailNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetGroupDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetGroupDetailNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -4987,6 +5990,22 @@ func __marshalGetGroupDetailNode(v *GetGroupDetailNode) ([]byte, error) {
 			*GetGroupDetailNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetGroupDetailNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetGroupDetailNodeUser:
 		typename = "User"
 
@@ -4995,12 +6014,28 @@ func __marshalGetGroupDetailNode(v *GetGroupDetailNode) ([]byte, error) {
 			*GetGroupDetailNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetGroupDetailNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetGroupDetailNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetGroupDetailNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetGroupDetailNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetGroupDetailNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -5250,6 +6285,22 @@ type GetGroupDetailNodeTeam struct {
 // GetTypename returns GetGroupDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetGroupDetailNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetGroupDetailNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetGroupDetailNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetGroupDetailNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetGroupDetailNodeUser includes the requested fields of the GraphQL type User.
 type GetGroupDetailNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -5258,6 +6309,14 @@ type GetGroupDetailNodeUser struct {
 // GetTypename returns GetGroupDetailNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetGroupDetailNodeUser) GetTypename() *string { return v.Typename }
 
+// GetGroupDetailNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetGroupDetailNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetGroupDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetGroupDetailNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -5265,6 +6324,14 @@ type GetGroupDetailNodeWorkspace struct {
 
 // GetTypename returns GetGroupDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetGroupDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetGroupDetailNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetGroupDetailNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetGroupDetailNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetGroupDetailNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetGroupDetailResponse is returned by GetGroupDetail on success.
 type GetGroupDetailResponse struct {
@@ -5356,29 +6423,37 @@ func (v *GetGroupDetailResponse) __premarshalJSON() (*__premarshalGetGroupDetail
 // GetJobLogsNodeStateVersion
 // GetJobLogsNodeStateVersionOutput
 // GetJobLogsNodeTeam
+// GetJobLogsNodeTerraformModule
+// GetJobLogsNodeTerraformModuleVersion
 // GetJobLogsNodeUser
+// GetJobLogsNodeVCSEvent
 // GetJobLogsNodeWorkspace
+// GetJobLogsNodeWorkspaceVCSProviderLink
 type GetJobLogsNode interface {
 	implementsGraphQLInterfaceGetJobLogsNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetJobLogsNodeConfigurationVersion) implementsGraphQLInterfaceGetJobLogsNode() {}
-func (v *GetJobLogsNodeGroup) implementsGraphQLInterfaceGetJobLogsNode()                {}
-func (v *GetJobLogsNodeJob) implementsGraphQLInterfaceGetJobLogsNode()                  {}
-func (v *GetJobLogsNodeNamespaceMembership) implementsGraphQLInterfaceGetJobLogsNode()  {}
-func (v *GetJobLogsNodeNamespaceVariable) implementsGraphQLInterfaceGetJobLogsNode()    {}
-func (v *GetJobLogsNodeRole) implementsGraphQLInterfaceGetJobLogsNode()                 {}
-func (v *GetJobLogsNodeRun) implementsGraphQLInterfaceGetJobLogsNode()                  {}
-func (v *GetJobLogsNodeRunner) implementsGraphQLInterfaceGetJobLogsNode()               {}
-func (v *GetJobLogsNodeRunnerSession) implementsGraphQLInterfaceGetJobLogsNode()        {}
-func (v *GetJobLogsNodeServiceAccount) implementsGraphQLInterfaceGetJobLogsNode()       {}
-func (v *GetJobLogsNodeStateVersion) implementsGraphQLInterfaceGetJobLogsNode()         {}
-func (v *GetJobLogsNodeStateVersionOutput) implementsGraphQLInterfaceGetJobLogsNode()   {}
-func (v *GetJobLogsNodeTeam) implementsGraphQLInterfaceGetJobLogsNode()                 {}
-func (v *GetJobLogsNodeUser) implementsGraphQLInterfaceGetJobLogsNode()                 {}
-func (v *GetJobLogsNodeWorkspace) implementsGraphQLInterfaceGetJobLogsNode()            {}
+func (v *GetJobLogsNodeConfigurationVersion) implementsGraphQLInterfaceGetJobLogsNode()     {}
+func (v *GetJobLogsNodeGroup) implementsGraphQLInterfaceGetJobLogsNode()                    {}
+func (v *GetJobLogsNodeJob) implementsGraphQLInterfaceGetJobLogsNode()                      {}
+func (v *GetJobLogsNodeNamespaceMembership) implementsGraphQLInterfaceGetJobLogsNode()      {}
+func (v *GetJobLogsNodeNamespaceVariable) implementsGraphQLInterfaceGetJobLogsNode()        {}
+func (v *GetJobLogsNodeRole) implementsGraphQLInterfaceGetJobLogsNode()                     {}
+func (v *GetJobLogsNodeRun) implementsGraphQLInterfaceGetJobLogsNode()                      {}
+func (v *GetJobLogsNodeRunner) implementsGraphQLInterfaceGetJobLogsNode()                   {}
+func (v *GetJobLogsNodeRunnerSession) implementsGraphQLInterfaceGetJobLogsNode()            {}
+func (v *GetJobLogsNodeServiceAccount) implementsGraphQLInterfaceGetJobLogsNode()           {}
+func (v *GetJobLogsNodeStateVersion) implementsGraphQLInterfaceGetJobLogsNode()             {}
+func (v *GetJobLogsNodeStateVersionOutput) implementsGraphQLInterfaceGetJobLogsNode()       {}
+func (v *GetJobLogsNodeTeam) implementsGraphQLInterfaceGetJobLogsNode()                     {}
+func (v *GetJobLogsNodeTerraformModule) implementsGraphQLInterfaceGetJobLogsNode()          {}
+func (v *GetJobLogsNodeTerraformModuleVersion) implementsGraphQLInterfaceGetJobLogsNode()   {}
+func (v *GetJobLogsNodeUser) implementsGraphQLInterfaceGetJobLogsNode()                     {}
+func (v *GetJobLogsNodeVCSEvent) implementsGraphQLInterfaceGetJobLogsNode()                 {}
+func (v *GetJobLogsNodeWorkspace) implementsGraphQLInterfaceGetJobLogsNode()                {}
+func (v *GetJobLogsNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetJobLogsNode() {}
 
 func __unmarshalGetJobLogsNode(b []byte, v *GetJobLogsNode) error {
 	if string(b) == "null" {
@@ -5433,11 +6508,23 @@ func __unmarshalGetJobLogsNode(b []byte, v *GetJobLogsNode) error {
 	case "Team":
 		*v = new(GetJobLogsNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetJobLogsNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetJobLogsNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetJobLogsNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetJobLogsNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetJobLogsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetJobLogsNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -5556,6 +6643,22 @@ func __marshalGetJobLogsNode(v *GetJobLogsNode) ([]byte, error) {
 			*GetJobLogsNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetJobLogsNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobLogsNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetJobLogsNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobLogsNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetJobLogsNodeUser:
 		typename = "User"
 
@@ -5564,12 +6667,28 @@ func __marshalGetJobLogsNode(v *GetJobLogsNode) ([]byte, error) {
 			*GetJobLogsNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetJobLogsNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobLogsNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetJobLogsNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetJobLogsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetJobLogsNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobLogsNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -5708,6 +6827,22 @@ type GetJobLogsNodeTeam struct {
 // GetTypename returns GetJobLogsNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetJobLogsNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetJobLogsNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetJobLogsNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobLogsNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobLogsNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetJobLogsNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetJobLogsNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobLogsNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobLogsNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetJobLogsNodeUser includes the requested fields of the GraphQL type User.
 type GetJobLogsNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -5716,6 +6851,14 @@ type GetJobLogsNodeUser struct {
 // GetTypename returns GetJobLogsNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetJobLogsNodeUser) GetTypename() *string { return v.Typename }
 
+// GetJobLogsNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetJobLogsNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobLogsNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobLogsNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetJobLogsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetJobLogsNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -5723,6 +6866,14 @@ type GetJobLogsNodeWorkspace struct {
 
 // GetTypename returns GetJobLogsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetJobLogsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetJobLogsNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetJobLogsNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobLogsNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobLogsNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetJobLogsResponse is returned by GetJobLogs on success.
 type GetJobLogsResponse struct {
@@ -5814,29 +6965,37 @@ func (v *GetJobLogsResponse) __premarshalJSON() (*__premarshalGetJobLogsResponse
 // GetJobNodeStateVersion
 // GetJobNodeStateVersionOutput
 // GetJobNodeTeam
+// GetJobNodeTerraformModule
+// GetJobNodeTerraformModuleVersion
 // GetJobNodeUser
+// GetJobNodeVCSEvent
 // GetJobNodeWorkspace
+// GetJobNodeWorkspaceVCSProviderLink
 type GetJobNode interface {
 	implementsGraphQLInterfaceGetJobNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetJobNodeConfigurationVersion) implementsGraphQLInterfaceGetJobNode() {}
-func (v *GetJobNodeGroup) implementsGraphQLInterfaceGetJobNode()                {}
-func (v *GetJobNodeJob) implementsGraphQLInterfaceGetJobNode()                  {}
-func (v *GetJobNodeNamespaceMembership) implementsGraphQLInterfaceGetJobNode()  {}
-func (v *GetJobNodeNamespaceVariable) implementsGraphQLInterfaceGetJobNode()    {}
-func (v *GetJobNodeRole) implementsGraphQLInterfaceGetJobNode()                 {}
-func (v *GetJobNodeRun) implementsGraphQLInterfaceGetJobNode()                  {}
-func (v *GetJobNodeRunner) implementsGraphQLInterfaceGetJobNode()               {}
-func (v *GetJobNodeRunnerSession) implementsGraphQLInterfaceGetJobNode()        {}
-func (v *GetJobNodeServiceAccount) implementsGraphQLInterfaceGetJobNode()       {}
-func (v *GetJobNodeStateVersion) implementsGraphQLInterfaceGetJobNode()         {}
-func (v *GetJobNodeStateVersionOutput) implementsGraphQLInterfaceGetJobNode()   {}
-func (v *GetJobNodeTeam) implementsGraphQLInterfaceGetJobNode()                 {}
-func (v *GetJobNodeUser) implementsGraphQLInterfaceGetJobNode()                 {}
-func (v *GetJobNodeWorkspace) implementsGraphQLInterfaceGetJobNode()            {}
+func (v *GetJobNodeConfigurationVersion) implementsGraphQLInterfaceGetJobNode()     {}
+func (v *GetJobNodeGroup) implementsGraphQLInterfaceGetJobNode()                    {}
+func (v *GetJobNodeJob) implementsGraphQLInterfaceGetJobNode()                      {}
+func (v *GetJobNodeNamespaceMembership) implementsGraphQLInterfaceGetJobNode()      {}
+func (v *GetJobNodeNamespaceVariable) implementsGraphQLInterfaceGetJobNode()        {}
+func (v *GetJobNodeRole) implementsGraphQLInterfaceGetJobNode()                     {}
+func (v *GetJobNodeRun) implementsGraphQLInterfaceGetJobNode()                      {}
+func (v *GetJobNodeRunner) implementsGraphQLInterfaceGetJobNode()                   {}
+func (v *GetJobNodeRunnerSession) implementsGraphQLInterfaceGetJobNode()            {}
+func (v *GetJobNodeServiceAccount) implementsGraphQLInterfaceGetJobNode()           {}
+func (v *GetJobNodeStateVersion) implementsGraphQLInterfaceGetJobNode()             {}
+func (v *GetJobNodeStateVersionOutput) implementsGraphQLInterfaceGetJobNode()       {}
+func (v *GetJobNodeTeam) implementsGraphQLInterfaceGetJobNode()                     {}
+func (v *GetJobNodeTerraformModule) implementsGraphQLInterfaceGetJobNode()          {}
+func (v *GetJobNodeTerraformModuleVersion) implementsGraphQLInterfaceGetJobNode()   {}
+func (v *GetJobNodeUser) implementsGraphQLInterfaceGetJobNode()                     {}
+func (v *GetJobNodeVCSEvent) implementsGraphQLInterfaceGetJobNode()                 {}
+func (v *GetJobNodeWorkspace) implementsGraphQLInterfaceGetJobNode()                {}
+func (v *GetJobNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetJobNode() {}
 
 func __unmarshalGetJobNode(b []byte, v *GetJobNode) error {
 	if string(b) == "null" {
@@ -5891,11 +7050,23 @@ func __unmarshalGetJobNode(b []byte, v *GetJobNode) error {
 	case "Team":
 		*v = new(GetJobNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetJobNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetJobNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetJobNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetJobNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetJobNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetJobNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -6018,6 +7189,22 @@ func __marshalGetJobNode(v *GetJobNode) ([]byte, error) {
 			*GetJobNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetJobNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetJobNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetJobNodeUser:
 		typename = "User"
 
@@ -6026,12 +7213,28 @@ func __marshalGetJobNode(v *GetJobNode) ([]byte, error) {
 			*GetJobNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetJobNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetJobNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetJobNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetJobNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetJobNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -6255,6 +7458,22 @@ type GetJobNodeTeam struct {
 // GetTypename returns GetJobNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetJobNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetJobNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetJobNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetJobNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetJobNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetJobNodeUser includes the requested fields of the GraphQL type User.
 type GetJobNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -6263,6 +7482,14 @@ type GetJobNodeUser struct {
 // GetTypename returns GetJobNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetJobNodeUser) GetTypename() *string { return v.Typename }
 
+// GetJobNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetJobNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetJobNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetJobNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -6270,6 +7497,14 @@ type GetJobNodeWorkspace struct {
 
 // GetTypename returns GetJobNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetJobNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetJobNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetJobNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetJobNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetJobNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetJobResponse is returned by GetJob on success.
 type GetJobResponse struct {
@@ -6361,29 +7596,37 @@ func (v *GetJobResponse) __premarshalJSON() (*__premarshalGetJobResponse, error)
 // GetMembershipNodeStateVersion
 // GetMembershipNodeStateVersionOutput
 // GetMembershipNodeTeam
+// GetMembershipNodeTerraformModule
+// GetMembershipNodeTerraformModuleVersion
 // GetMembershipNodeUser
+// GetMembershipNodeVCSEvent
 // GetMembershipNodeWorkspace
+// GetMembershipNodeWorkspaceVCSProviderLink
 type GetMembershipNode interface {
 	implementsGraphQLInterfaceGetMembershipNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetMembershipNodeConfigurationVersion) implementsGraphQLInterfaceGetMembershipNode() {}
-func (v *GetMembershipNodeGroup) implementsGraphQLInterfaceGetMembershipNode()                {}
-func (v *GetMembershipNodeJob) implementsGraphQLInterfaceGetMembershipNode()                  {}
-func (v *GetMembershipNodeNamespaceMembership) implementsGraphQLInterfaceGetMembershipNode()  {}
-func (v *GetMembershipNodeNamespaceVariable) implementsGraphQLInterfaceGetMembershipNode()    {}
-func (v *GetMembershipNodeRole) implementsGraphQLInterfaceGetMembershipNode()                 {}
-func (v *GetMembershipNodeRun) implementsGraphQLInterfaceGetMembershipNode()                  {}
-func (v *GetMembershipNodeRunner) implementsGraphQLInterfaceGetMembershipNode()               {}
-func (v *GetMembershipNodeRunnerSession) implementsGraphQLInterfaceGetMembershipNode()        {}
-func (v *GetMembershipNodeServiceAccount) implementsGraphQLInterfaceGetMembershipNode()       {}
-func (v *GetMembershipNodeStateVersion) implementsGraphQLInterfaceGetMembershipNode()         {}
-func (v *GetMembershipNodeStateVersionOutput) implementsGraphQLInterfaceGetMembershipNode()   {}
-func (v *GetMembershipNodeTeam) implementsGraphQLInterfaceGetMembershipNode()                 {}
-func (v *GetMembershipNodeUser) implementsGraphQLInterfaceGetMembershipNode()                 {}
-func (v *GetMembershipNodeWorkspace) implementsGraphQLInterfaceGetMembershipNode()            {}
+func (v *GetMembershipNodeConfigurationVersion) implementsGraphQLInterfaceGetMembershipNode()     {}
+func (v *GetMembershipNodeGroup) implementsGraphQLInterfaceGetMembershipNode()                    {}
+func (v *GetMembershipNodeJob) implementsGraphQLInterfaceGetMembershipNode()                      {}
+func (v *GetMembershipNodeNamespaceMembership) implementsGraphQLInterfaceGetMembershipNode()      {}
+func (v *GetMembershipNodeNamespaceVariable) implementsGraphQLInterfaceGetMembershipNode()        {}
+func (v *GetMembershipNodeRole) implementsGraphQLInterfaceGetMembershipNode()                     {}
+func (v *GetMembershipNodeRun) implementsGraphQLInterfaceGetMembershipNode()                      {}
+func (v *GetMembershipNodeRunner) implementsGraphQLInterfaceGetMembershipNode()                   {}
+func (v *GetMembershipNodeRunnerSession) implementsGraphQLInterfaceGetMembershipNode()            {}
+func (v *GetMembershipNodeServiceAccount) implementsGraphQLInterfaceGetMembershipNode()           {}
+func (v *GetMembershipNodeStateVersion) implementsGraphQLInterfaceGetMembershipNode()             {}
+func (v *GetMembershipNodeStateVersionOutput) implementsGraphQLInterfaceGetMembershipNode()       {}
+func (v *GetMembershipNodeTeam) implementsGraphQLInterfaceGetMembershipNode()                     {}
+func (v *GetMembershipNodeTerraformModule) implementsGraphQLInterfaceGetMembershipNode()          {}
+func (v *GetMembershipNodeTerraformModuleVersion) implementsGraphQLInterfaceGetMembershipNode()   {}
+func (v *GetMembershipNodeUser) implementsGraphQLInterfaceGetMembershipNode()                     {}
+func (v *GetMembershipNodeVCSEvent) implementsGraphQLInterfaceGetMembershipNode()                 {}
+func (v *GetMembershipNodeWorkspace) implementsGraphQLInterfaceGetMembershipNode()                {}
+func (v *GetMembershipNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetMembershipNode() {}
 
 func __unmarshalGetMembershipNode(b []byte, v *GetMembershipNode) error {
 	if string(b) == "null" {
@@ -6438,11 +7681,23 @@ func __unmarshalGetMembershipNode(b []byte, v *GetMembershipNode) error {
 	case "Team":
 		*v = new(GetMembershipNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetMembershipNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetMembershipNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetMembershipNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetMembershipNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetMembershipNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetMembershipNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -6565,6 +7820,22 @@ func __marshalGetMembershipNode(v *GetMembershipNode) ([]byte, error) {
 			*GetMembershipNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetMembershipNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetMembershipNodeUser:
 		typename = "User"
 
@@ -6573,12 +7844,28 @@ func __marshalGetMembershipNode(v *GetMembershipNode) ([]byte, error) {
 			*GetMembershipNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetMembershipNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetMembershipNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetMembershipNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetMembershipNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetMembershipNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -6802,6 +8089,22 @@ type GetMembershipNodeTeam struct {
 // GetTypename returns GetMembershipNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetMembershipNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetMembershipNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetMembershipNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetMembershipNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetMembershipNodeUser includes the requested fields of the GraphQL type User.
 type GetMembershipNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -6810,6 +8113,14 @@ type GetMembershipNodeUser struct {
 // GetTypename returns GetMembershipNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetMembershipNodeUser) GetTypename() *string { return v.Typename }
 
+// GetMembershipNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetMembershipNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetMembershipNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetMembershipNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -6817,6 +8128,14 @@ type GetMembershipNodeWorkspace struct {
 
 // GetTypename returns GetMembershipNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetMembershipNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetMembershipNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetMembershipNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetMembershipNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetMembershipNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetMembershipResponse is returned by GetMembership on success.
 type GetMembershipResponse struct {
@@ -6908,8 +8227,12 @@ func (v *GetMembershipResponse) __premarshalJSON() (*__premarshalGetMembershipRe
 // GetNamespaceMembershipsNodeStateVersion
 // GetNamespaceMembershipsNodeStateVersionOutput
 // GetNamespaceMembershipsNodeTeam
+// GetNamespaceMembershipsNodeTerraformModule
+// GetNamespaceMembershipsNodeTerraformModuleVersion
 // GetNamespaceMembershipsNodeUser
+// GetNamespaceMembershipsNodeVCSEvent
 // GetNamespaceMembershipsNodeWorkspace
+// GetNamespaceMembershipsNodeWorkspaceVCSProviderLink
 type GetNamespaceMembershipsNode interface {
 	implementsGraphQLInterfaceGetNamespaceMembershipsNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -6936,8 +8259,16 @@ func (v *GetNamespaceMembershipsNodeStateVersion) implementsGraphQLInterfaceGetN
 func (v *GetNamespaceMembershipsNodeStateVersionOutput) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
 }
 func (v *GetNamespaceMembershipsNodeTeam) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {}
+func (v *GetNamespaceMembershipsNodeTerraformModule) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeTerraformModuleVersion) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
 func (v *GetNamespaceMembershipsNodeUser) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {}
+func (v *GetNamespaceMembershipsNodeVCSEvent) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
 func (v *GetNamespaceMembershipsNodeWorkspace) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
+}
+func (v *GetNamespaceMembershipsNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetNamespaceMembershipsNode() {
 }
 
 func __unmarshalGetNamespaceMembershipsNode(b []byte, v *GetNamespaceMembershipsNode) error {
@@ -6993,11 +8324,23 @@ func __unmarshalGetNamespaceMembershipsNode(b []byte, v *GetNamespaceMemberships
 	case "Team":
 		*v = new(GetNamespaceMembershipsNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetNamespaceMembershipsNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetNamespaceMembershipsNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetNamespaceMembershipsNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetNamespaceMembershipsNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetNamespaceMembershipsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetNamespaceMembershipsNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -7116,6 +8459,22 @@ func __marshalGetNamespaceMembershipsNode(v *GetNamespaceMembershipsNode) ([]byt
 			*GetNamespaceMembershipsNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetNamespaceMembershipsNodeUser:
 		typename = "User"
 
@@ -7124,12 +8483,28 @@ func __marshalGetNamespaceMembershipsNode(v *GetNamespaceMembershipsNode) ([]byt
 			*GetNamespaceMembershipsNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetNamespaceMembershipsNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetNamespaceMembershipsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetNamespaceMembershipsNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetNamespaceMembershipsNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -7370,6 +8745,22 @@ type GetNamespaceMembershipsNodeTeam struct {
 // GetTypename returns GetNamespaceMembershipsNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetNamespaceMembershipsNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetNamespaceMembershipsNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetNamespaceMembershipsNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetNamespaceMembershipsNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetNamespaceMembershipsNodeUser includes the requested fields of the GraphQL type User.
 type GetNamespaceMembershipsNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -7377,6 +8768,14 @@ type GetNamespaceMembershipsNodeUser struct {
 
 // GetTypename returns GetNamespaceMembershipsNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetNamespaceMembershipsNodeUser) GetTypename() *string { return v.Typename }
+
+// GetNamespaceMembershipsNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetNamespaceMembershipsNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeVCSEvent) GetTypename() *string { return v.Typename }
 
 // GetNamespaceMembershipsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetNamespaceMembershipsNodeWorkspace struct {
@@ -7512,6 +8911,16 @@ func (v *GetNamespaceMembershipsNodeWorkspaceMembershipsNamespaceMembership) __p
 	return &retval, nil
 }
 
+// GetNamespaceMembershipsNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetNamespaceMembershipsNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetNamespaceMembershipsNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetNamespaceMembershipsNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
+
 // GetNamespaceMembershipsResponse is returned by GetNamespaceMemberships on success.
 type GetNamespaceMembershipsResponse struct {
 	Node *GetNamespaceMembershipsNode `json:"-"`
@@ -7602,8 +9011,12 @@ func (v *GetNamespaceMembershipsResponse) __premarshalJSON() (*__premarshalGetNa
 // GetPrincipalNameNodeStateVersion
 // GetPrincipalNameNodeStateVersionOutput
 // GetPrincipalNameNodeTeam
+// GetPrincipalNameNodeTerraformModule
+// GetPrincipalNameNodeTerraformModuleVersion
 // GetPrincipalNameNodeUser
+// GetPrincipalNameNodeVCSEvent
 // GetPrincipalNameNodeWorkspace
+// GetPrincipalNameNodeWorkspaceVCSProviderLink
 type GetPrincipalNameNode interface {
 	implementsGraphQLInterfaceGetPrincipalNameNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -7623,8 +9036,14 @@ func (v *GetPrincipalNameNodeServiceAccount) implementsGraphQLInterfaceGetPrinci
 func (v *GetPrincipalNameNodeStateVersion) implementsGraphQLInterfaceGetPrincipalNameNode()         {}
 func (v *GetPrincipalNameNodeStateVersionOutput) implementsGraphQLInterfaceGetPrincipalNameNode()   {}
 func (v *GetPrincipalNameNodeTeam) implementsGraphQLInterfaceGetPrincipalNameNode()                 {}
-func (v *GetPrincipalNameNodeUser) implementsGraphQLInterfaceGetPrincipalNameNode()                 {}
-func (v *GetPrincipalNameNodeWorkspace) implementsGraphQLInterfaceGetPrincipalNameNode()            {}
+func (v *GetPrincipalNameNodeTerraformModule) implementsGraphQLInterfaceGetPrincipalNameNode()      {}
+func (v *GetPrincipalNameNodeTerraformModuleVersion) implementsGraphQLInterfaceGetPrincipalNameNode() {
+}
+func (v *GetPrincipalNameNodeUser) implementsGraphQLInterfaceGetPrincipalNameNode()      {}
+func (v *GetPrincipalNameNodeVCSEvent) implementsGraphQLInterfaceGetPrincipalNameNode()  {}
+func (v *GetPrincipalNameNodeWorkspace) implementsGraphQLInterfaceGetPrincipalNameNode() {}
+func (v *GetPrincipalNameNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetPrincipalNameNode() {
+}
 
 func __unmarshalGetPrincipalNameNode(b []byte, v *GetPrincipalNameNode) error {
 	if string(b) == "null" {
@@ -7679,11 +9098,23 @@ func __unmarshalGetPrincipalNameNode(b []byte, v *GetPrincipalNameNode) error {
 	case "Team":
 		*v = new(GetPrincipalNameNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetPrincipalNameNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetPrincipalNameNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetPrincipalNameNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetPrincipalNameNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetPrincipalNameNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetPrincipalNameNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -7802,6 +9233,22 @@ func __marshalGetPrincipalNameNode(v *GetPrincipalNameNode) ([]byte, error) {
 			*GetPrincipalNameNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetPrincipalNameNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetPrincipalNameNodeUser:
 		typename = "User"
 
@@ -7810,12 +9257,28 @@ func __marshalGetPrincipalNameNode(v *GetPrincipalNameNode) ([]byte, error) {
 			*GetPrincipalNameNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetPrincipalNameNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetPrincipalNameNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetPrincipalNameNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetPrincipalNameNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetPrincipalNameNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -7938,6 +9401,22 @@ func (v *GetPrincipalNameNodeTeam) GetTypename() *string { return v.Typename }
 // GetName returns GetPrincipalNameNodeTeam.Name, and is useful for accessing the field via an interface.
 func (v *GetPrincipalNameNodeTeam) GetName() string { return v.Name }
 
+// GetPrincipalNameNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetPrincipalNameNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetPrincipalNameNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetPrincipalNameNodeUser includes the requested fields of the GraphQL type User.
 type GetPrincipalNameNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -7950,6 +9429,14 @@ func (v *GetPrincipalNameNodeUser) GetTypename() *string { return v.Typename }
 // GetUsername returns GetPrincipalNameNodeUser.Username, and is useful for accessing the field via an interface.
 func (v *GetPrincipalNameNodeUser) GetUsername() string { return v.Username }
 
+// GetPrincipalNameNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetPrincipalNameNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetPrincipalNameNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetPrincipalNameNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -7957,6 +9444,14 @@ type GetPrincipalNameNodeWorkspace struct {
 
 // GetTypename returns GetPrincipalNameNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetPrincipalNameNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetPrincipalNameNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetPrincipalNameNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetPrincipalNameNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetPrincipalNameNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetPrincipalNameResponse is returned by GetPrincipalName on success.
 type GetPrincipalNameResponse struct {
@@ -8048,29 +9543,37 @@ func (v *GetPrincipalNameResponse) __premarshalJSON() (*__premarshalGetPrincipal
 // GetRunNodeStateVersion
 // GetRunNodeStateVersionOutput
 // GetRunNodeTeam
+// GetRunNodeTerraformModule
+// GetRunNodeTerraformModuleVersion
 // GetRunNodeUser
+// GetRunNodeVCSEvent
 // GetRunNodeWorkspace
+// GetRunNodeWorkspaceVCSProviderLink
 type GetRunNode interface {
 	implementsGraphQLInterfaceGetRunNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetRunNodeConfigurationVersion) implementsGraphQLInterfaceGetRunNode() {}
-func (v *GetRunNodeGroup) implementsGraphQLInterfaceGetRunNode()                {}
-func (v *GetRunNodeJob) implementsGraphQLInterfaceGetRunNode()                  {}
-func (v *GetRunNodeNamespaceMembership) implementsGraphQLInterfaceGetRunNode()  {}
-func (v *GetRunNodeNamespaceVariable) implementsGraphQLInterfaceGetRunNode()    {}
-func (v *GetRunNodeRole) implementsGraphQLInterfaceGetRunNode()                 {}
-func (v *GetRunNodeRun) implementsGraphQLInterfaceGetRunNode()                  {}
-func (v *GetRunNodeRunner) implementsGraphQLInterfaceGetRunNode()               {}
-func (v *GetRunNodeRunnerSession) implementsGraphQLInterfaceGetRunNode()        {}
-func (v *GetRunNodeServiceAccount) implementsGraphQLInterfaceGetRunNode()       {}
-func (v *GetRunNodeStateVersion) implementsGraphQLInterfaceGetRunNode()         {}
-func (v *GetRunNodeStateVersionOutput) implementsGraphQLInterfaceGetRunNode()   {}
-func (v *GetRunNodeTeam) implementsGraphQLInterfaceGetRunNode()                 {}
-func (v *GetRunNodeUser) implementsGraphQLInterfaceGetRunNode()                 {}
-func (v *GetRunNodeWorkspace) implementsGraphQLInterfaceGetRunNode()            {}
+func (v *GetRunNodeConfigurationVersion) implementsGraphQLInterfaceGetRunNode()     {}
+func (v *GetRunNodeGroup) implementsGraphQLInterfaceGetRunNode()                    {}
+func (v *GetRunNodeJob) implementsGraphQLInterfaceGetRunNode()                      {}
+func (v *GetRunNodeNamespaceMembership) implementsGraphQLInterfaceGetRunNode()      {}
+func (v *GetRunNodeNamespaceVariable) implementsGraphQLInterfaceGetRunNode()        {}
+func (v *GetRunNodeRole) implementsGraphQLInterfaceGetRunNode()                     {}
+func (v *GetRunNodeRun) implementsGraphQLInterfaceGetRunNode()                      {}
+func (v *GetRunNodeRunner) implementsGraphQLInterfaceGetRunNode()                   {}
+func (v *GetRunNodeRunnerSession) implementsGraphQLInterfaceGetRunNode()            {}
+func (v *GetRunNodeServiceAccount) implementsGraphQLInterfaceGetRunNode()           {}
+func (v *GetRunNodeStateVersion) implementsGraphQLInterfaceGetRunNode()             {}
+func (v *GetRunNodeStateVersionOutput) implementsGraphQLInterfaceGetRunNode()       {}
+func (v *GetRunNodeTeam) implementsGraphQLInterfaceGetRunNode()                     {}
+func (v *GetRunNodeTerraformModule) implementsGraphQLInterfaceGetRunNode()          {}
+func (v *GetRunNodeTerraformModuleVersion) implementsGraphQLInterfaceGetRunNode()   {}
+func (v *GetRunNodeUser) implementsGraphQLInterfaceGetRunNode()                     {}
+func (v *GetRunNodeVCSEvent) implementsGraphQLInterfaceGetRunNode()                 {}
+func (v *GetRunNodeWorkspace) implementsGraphQLInterfaceGetRunNode()                {}
+func (v *GetRunNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetRunNode() {}
 
 func __unmarshalGetRunNode(b []byte, v *GetRunNode) error {
 	if string(b) == "null" {
@@ -8125,11 +9628,23 @@ func __unmarshalGetRunNode(b []byte, v *GetRunNode) error {
 	case "Team":
 		*v = new(GetRunNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetRunNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetRunNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetRunNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetRunNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetRunNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetRunNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -8252,6 +9767,22 @@ func __marshalGetRunNode(v *GetRunNode) ([]byte, error) {
 			*GetRunNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunNodeUser:
 		typename = "User"
 
@@ -8260,12 +9791,28 @@ func __marshalGetRunNode(v *GetRunNode) ([]byte, error) {
 			*GetRunNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetRunNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -8561,6 +10108,22 @@ type GetRunNodeTeam struct {
 // GetTypename returns GetRunNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetRunNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetRunNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetRunNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetRunNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetRunNodeUser includes the requested fields of the GraphQL type User.
 type GetRunNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -8569,6 +10132,14 @@ type GetRunNodeUser struct {
 // GetTypename returns GetRunNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunNodeUser) GetTypename() *string { return v.Typename }
 
+// GetRunNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetRunNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetRunNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetRunNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -8576,6 +10147,14 @@ type GetRunNodeWorkspace struct {
 
 // GetTypename returns GetRunNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetRunNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetRunResponse is returned by GetRun on success.
 type GetRunResponse struct {
@@ -8667,8 +10246,12 @@ func (v *GetRunResponse) __premarshalJSON() (*__premarshalGetRunResponse, error)
 // GetRunSensitiveValuesNodeStateVersion
 // GetRunSensitiveValuesNodeStateVersionOutput
 // GetRunSensitiveValuesNodeTeam
+// GetRunSensitiveValuesNodeTerraformModule
+// GetRunSensitiveValuesNodeTerraformModuleVersion
 // GetRunSensitiveValuesNodeUser
+// GetRunSensitiveValuesNodeVCSEvent
 // GetRunSensitiveValuesNodeWorkspace
+// GetRunSensitiveValuesNodeWorkspaceVCSProviderLink
 type GetRunSensitiveValuesNode interface {
 	implementsGraphQLInterfaceGetRunSensitiveValuesNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -8694,9 +10277,16 @@ func (v *GetRunSensitiveValuesNodeStateVersion) implementsGraphQLInterfaceGetRun
 }
 func (v *GetRunSensitiveValuesNodeStateVersionOutput) implementsGraphQLInterfaceGetRunSensitiveValuesNode() {
 }
-func (v *GetRunSensitiveValuesNodeTeam) implementsGraphQLInterfaceGetRunSensitiveValuesNode()      {}
+func (v *GetRunSensitiveValuesNodeTeam) implementsGraphQLInterfaceGetRunSensitiveValuesNode() {}
+func (v *GetRunSensitiveValuesNodeTerraformModule) implementsGraphQLInterfaceGetRunSensitiveValuesNode() {
+}
+func (v *GetRunSensitiveValuesNodeTerraformModuleVersion) implementsGraphQLInterfaceGetRunSensitiveValuesNode() {
+}
 func (v *GetRunSensitiveValuesNodeUser) implementsGraphQLInterfaceGetRunSensitiveValuesNode()      {}
+func (v *GetRunSensitiveValuesNodeVCSEvent) implementsGraphQLInterfaceGetRunSensitiveValuesNode()  {}
 func (v *GetRunSensitiveValuesNodeWorkspace) implementsGraphQLInterfaceGetRunSensitiveValuesNode() {}
+func (v *GetRunSensitiveValuesNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetRunSensitiveValuesNode() {
+}
 
 func __unmarshalGetRunSensitiveValuesNode(b []byte, v *GetRunSensitiveValuesNode) error {
 	if string(b) == "null" {
@@ -8751,11 +10341,23 @@ func __unmarshalGetRunSensitiveValuesNode(b []byte, v *GetRunSensitiveValuesNode
 	case "Team":
 		*v = new(GetRunSensitiveValuesNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetRunSensitiveValuesNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetRunSensitiveValuesNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetRunSensitiveValuesNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetRunSensitiveValuesNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetRunSensitiveValuesNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetRunSensitiveValuesNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -8874,6 +10476,22 @@ func __marshalGetRunSensitiveValuesNode(v *GetRunSensitiveValuesNode) ([]byte, e
 			*GetRunSensitiveValuesNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunSensitiveValuesNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunSensitiveValuesNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunSensitiveValuesNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunSensitiveValuesNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunSensitiveValuesNodeUser:
 		typename = "User"
 
@@ -8882,12 +10500,28 @@ func __marshalGetRunSensitiveValuesNode(v *GetRunSensitiveValuesNode) ([]byte, e
 			*GetRunSensitiveValuesNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunSensitiveValuesNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunSensitiveValuesNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunSensitiveValuesNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetRunSensitiveValuesNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunSensitiveValuesNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunSensitiveValuesNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -9028,6 +10662,22 @@ type GetRunSensitiveValuesNodeTeam struct {
 // GetTypename returns GetRunSensitiveValuesNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunSensitiveValuesNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetRunSensitiveValuesNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetRunSensitiveValuesNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunSensitiveValuesNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunSensitiveValuesNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetRunSensitiveValuesNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetRunSensitiveValuesNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunSensitiveValuesNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunSensitiveValuesNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetRunSensitiveValuesNodeUser includes the requested fields of the GraphQL type User.
 type GetRunSensitiveValuesNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -9036,6 +10686,14 @@ type GetRunSensitiveValuesNodeUser struct {
 // GetTypename returns GetRunSensitiveValuesNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunSensitiveValuesNodeUser) GetTypename() *string { return v.Typename }
 
+// GetRunSensitiveValuesNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetRunSensitiveValuesNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunSensitiveValuesNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunSensitiveValuesNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetRunSensitiveValuesNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetRunSensitiveValuesNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -9043,6 +10701,14 @@ type GetRunSensitiveValuesNodeWorkspace struct {
 
 // GetTypename returns GetRunSensitiveValuesNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunSensitiveValuesNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunSensitiveValuesNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetRunSensitiveValuesNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunSensitiveValuesNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunSensitiveValuesNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetRunSensitiveValuesResponse is returned by GetRunSensitiveValues on success.
 type GetRunSensitiveValuesResponse struct {
@@ -9134,29 +10800,38 @@ func (v *GetRunSensitiveValuesResponse) __premarshalJSON() (*__premarshalGetRunS
 // GetRunVariablesNodeStateVersion
 // GetRunVariablesNodeStateVersionOutput
 // GetRunVariablesNodeTeam
+// GetRunVariablesNodeTerraformModule
+// GetRunVariablesNodeTerraformModuleVersion
 // GetRunVariablesNodeUser
+// GetRunVariablesNodeVCSEvent
 // GetRunVariablesNodeWorkspace
+// GetRunVariablesNodeWorkspaceVCSProviderLink
 type GetRunVariablesNode interface {
 	implementsGraphQLInterfaceGetRunVariablesNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetRunVariablesNodeConfigurationVersion) implementsGraphQLInterfaceGetRunVariablesNode() {}
-func (v *GetRunVariablesNodeGroup) implementsGraphQLInterfaceGetRunVariablesNode()                {}
-func (v *GetRunVariablesNodeJob) implementsGraphQLInterfaceGetRunVariablesNode()                  {}
-func (v *GetRunVariablesNodeNamespaceMembership) implementsGraphQLInterfaceGetRunVariablesNode()  {}
-func (v *GetRunVariablesNodeNamespaceVariable) implementsGraphQLInterfaceGetRunVariablesNode()    {}
-func (v *GetRunVariablesNodeRole) implementsGraphQLInterfaceGetRunVariablesNode()                 {}
-func (v *GetRunVariablesNodeRun) implementsGraphQLInterfaceGetRunVariablesNode()                  {}
-func (v *GetRunVariablesNodeRunner) implementsGraphQLInterfaceGetRunVariablesNode()               {}
-func (v *GetRunVariablesNodeRunnerSession) implementsGraphQLInterfaceGetRunVariablesNode()        {}
-func (v *GetRunVariablesNodeServiceAccount) implementsGraphQLInterfaceGetRunVariablesNode()       {}
-func (v *GetRunVariablesNodeStateVersion) implementsGraphQLInterfaceGetRunVariablesNode()         {}
-func (v *GetRunVariablesNodeStateVersionOutput) implementsGraphQLInterfaceGetRunVariablesNode()   {}
-func (v *GetRunVariablesNodeTeam) implementsGraphQLInterfaceGetRunVariablesNode()                 {}
-func (v *GetRunVariablesNodeUser) implementsGraphQLInterfaceGetRunVariablesNode()                 {}
-func (v *GetRunVariablesNodeWorkspace) implementsGraphQLInterfaceGetRunVariablesNode()            {}
+func (v *GetRunVariablesNodeConfigurationVersion) implementsGraphQLInterfaceGetRunVariablesNode()   {}
+func (v *GetRunVariablesNodeGroup) implementsGraphQLInterfaceGetRunVariablesNode()                  {}
+func (v *GetRunVariablesNodeJob) implementsGraphQLInterfaceGetRunVariablesNode()                    {}
+func (v *GetRunVariablesNodeNamespaceMembership) implementsGraphQLInterfaceGetRunVariablesNode()    {}
+func (v *GetRunVariablesNodeNamespaceVariable) implementsGraphQLInterfaceGetRunVariablesNode()      {}
+func (v *GetRunVariablesNodeRole) implementsGraphQLInterfaceGetRunVariablesNode()                   {}
+func (v *GetRunVariablesNodeRun) implementsGraphQLInterfaceGetRunVariablesNode()                    {}
+func (v *GetRunVariablesNodeRunner) implementsGraphQLInterfaceGetRunVariablesNode()                 {}
+func (v *GetRunVariablesNodeRunnerSession) implementsGraphQLInterfaceGetRunVariablesNode()          {}
+func (v *GetRunVariablesNodeServiceAccount) implementsGraphQLInterfaceGetRunVariablesNode()         {}
+func (v *GetRunVariablesNodeStateVersion) implementsGraphQLInterfaceGetRunVariablesNode()           {}
+func (v *GetRunVariablesNodeStateVersionOutput) implementsGraphQLInterfaceGetRunVariablesNode()     {}
+func (v *GetRunVariablesNodeTeam) implementsGraphQLInterfaceGetRunVariablesNode()                   {}
+func (v *GetRunVariablesNodeTerraformModule) implementsGraphQLInterfaceGetRunVariablesNode()        {}
+func (v *GetRunVariablesNodeTerraformModuleVersion) implementsGraphQLInterfaceGetRunVariablesNode() {}
+func (v *GetRunVariablesNodeUser) implementsGraphQLInterfaceGetRunVariablesNode()                   {}
+func (v *GetRunVariablesNodeVCSEvent) implementsGraphQLInterfaceGetRunVariablesNode()               {}
+func (v *GetRunVariablesNodeWorkspace) implementsGraphQLInterfaceGetRunVariablesNode()              {}
+func (v *GetRunVariablesNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetRunVariablesNode() {
+}
 
 func __unmarshalGetRunVariablesNode(b []byte, v *GetRunVariablesNode) error {
 	if string(b) == "null" {
@@ -9211,11 +10886,23 @@ func __unmarshalGetRunVariablesNode(b []byte, v *GetRunVariablesNode) error {
 	case "Team":
 		*v = new(GetRunVariablesNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetRunVariablesNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetRunVariablesNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetRunVariablesNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetRunVariablesNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetRunVariablesNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetRunVariablesNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -9334,6 +11021,22 @@ func __marshalGetRunVariablesNode(v *GetRunVariablesNode) ([]byte, error) {
 			*GetRunVariablesNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunVariablesNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunVariablesNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunVariablesNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunVariablesNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunVariablesNodeUser:
 		typename = "User"
 
@@ -9342,12 +11045,28 @@ func __marshalGetRunVariablesNode(v *GetRunVariablesNode) ([]byte, error) {
 			*GetRunVariablesNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunVariablesNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunVariablesNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunVariablesNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetRunVariablesNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunVariablesNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunVariablesNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -9504,6 +11223,22 @@ type GetRunVariablesNodeTeam struct {
 // GetTypename returns GetRunVariablesNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunVariablesNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetRunVariablesNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetRunVariablesNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunVariablesNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunVariablesNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetRunVariablesNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetRunVariablesNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunVariablesNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunVariablesNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetRunVariablesNodeUser includes the requested fields of the GraphQL type User.
 type GetRunVariablesNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -9512,6 +11247,14 @@ type GetRunVariablesNodeUser struct {
 // GetTypename returns GetRunVariablesNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunVariablesNodeUser) GetTypename() *string { return v.Typename }
 
+// GetRunVariablesNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetRunVariablesNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunVariablesNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunVariablesNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetRunVariablesNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetRunVariablesNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -9519,6 +11262,14 @@ type GetRunVariablesNodeWorkspace struct {
 
 // GetTypename returns GetRunVariablesNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunVariablesNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunVariablesNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetRunVariablesNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunVariablesNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunVariablesNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetRunVariablesResponse is returned by GetRunVariables on success.
 type GetRunVariablesResponse struct {
@@ -9843,8 +11594,12 @@ func (v *GetRunnerAssignmentRunnerNamespaceVariable) GetTypename() *string { ret
 // GetRunnerAssignmentRunnerStateVersion
 // GetRunnerAssignmentRunnerStateVersionOutput
 // GetRunnerAssignmentRunnerTeam
+// GetRunnerAssignmentRunnerTerraformModule
+// GetRunnerAssignmentRunnerTerraformModuleVersion
 // GetRunnerAssignmentRunnerUser
+// GetRunnerAssignmentRunnerVCSEvent
 // GetRunnerAssignmentRunnerWorkspace
+// GetRunnerAssignmentRunnerWorkspaceVCSProviderLink
 type GetRunnerAssignmentRunnerNode interface {
 	implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -9871,8 +11626,16 @@ func (v *GetRunnerAssignmentRunnerStateVersion) implementsGraphQLInterfaceGetRun
 func (v *GetRunnerAssignmentRunnerStateVersionOutput) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
 }
 func (v *GetRunnerAssignmentRunnerTeam) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {}
+func (v *GetRunnerAssignmentRunnerTerraformModule) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerTerraformModuleVersion) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
 func (v *GetRunnerAssignmentRunnerUser) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {}
+func (v *GetRunnerAssignmentRunnerVCSEvent) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
 func (v *GetRunnerAssignmentRunnerWorkspace) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
+}
+func (v *GetRunnerAssignmentRunnerWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetRunnerAssignmentRunnerNode() {
 }
 
 func __unmarshalGetRunnerAssignmentRunnerNode(b []byte, v *GetRunnerAssignmentRunnerNode) error {
@@ -9928,11 +11691,23 @@ func __unmarshalGetRunnerAssignmentRunnerNode(b []byte, v *GetRunnerAssignmentRu
 	case "Team":
 		*v = new(GetRunnerAssignmentRunnerTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetRunnerAssignmentRunnerTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetRunnerAssignmentRunnerTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetRunnerAssignmentRunnerUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetRunnerAssignmentRunnerVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetRunnerAssignmentRunnerWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetRunnerAssignmentRunnerWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -10051,6 +11826,22 @@ func __marshalGetRunnerAssignmentRunnerNode(v *GetRunnerAssignmentRunnerNode) ([
 			*GetRunnerAssignmentRunnerTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunnerAssignmentRunnerUser:
 		typename = "User"
 
@@ -10059,12 +11850,28 @@ func __marshalGetRunnerAssignmentRunnerNode(v *GetRunnerAssignmentRunnerNode) ([
 			*GetRunnerAssignmentRunnerUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunnerAssignmentRunnerWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetRunnerAssignmentRunnerWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentRunnerWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentRunnerWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -10131,6 +11938,22 @@ type GetRunnerAssignmentRunnerTeam struct {
 // GetTypename returns GetRunnerAssignmentRunnerTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerAssignmentRunnerTeam) GetTypename() *string { return v.Typename }
 
+// GetRunnerAssignmentRunnerTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetRunnerAssignmentRunnerTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetRunnerAssignmentRunnerTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetRunnerAssignmentRunnerUser includes the requested fields of the GraphQL type User.
 type GetRunnerAssignmentRunnerUser struct {
 	Typename *string `json:"__typename"`
@@ -10139,6 +11962,14 @@ type GetRunnerAssignmentRunnerUser struct {
 // GetTypename returns GetRunnerAssignmentRunnerUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerAssignmentRunnerUser) GetTypename() *string { return v.Typename }
 
+// GetRunnerAssignmentRunnerVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetRunnerAssignmentRunnerVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetRunnerAssignmentRunnerWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetRunnerAssignmentRunnerWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -10146,6 +11977,14 @@ type GetRunnerAssignmentRunnerWorkspace struct {
 
 // GetTypename returns GetRunnerAssignmentRunnerWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerAssignmentRunnerWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentRunnerWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetRunnerAssignmentRunnerWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentRunnerWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentRunnerWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetRunnerAssignmentServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
 type GetRunnerAssignmentServiceAccount struct {
@@ -10227,8 +12066,12 @@ func (v *GetRunnerAssignmentServiceAccountNamespaceVariable) GetTypename() *stri
 // GetRunnerAssignmentServiceAccountStateVersion
 // GetRunnerAssignmentServiceAccountStateVersionOutput
 // GetRunnerAssignmentServiceAccountTeam
+// GetRunnerAssignmentServiceAccountTerraformModule
+// GetRunnerAssignmentServiceAccountTerraformModuleVersion
 // GetRunnerAssignmentServiceAccountUser
+// GetRunnerAssignmentServiceAccountVCSEvent
 // GetRunnerAssignmentServiceAccountWorkspace
+// GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink
 type GetRunnerAssignmentServiceAccountNode interface {
 	implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -10261,9 +12104,17 @@ func (v *GetRunnerAssignmentServiceAccountStateVersionOutput) implementsGraphQLI
 }
 func (v *GetRunnerAssignmentServiceAccountTeam) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
 }
+func (v *GetRunnerAssignmentServiceAccountTerraformModule) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountTerraformModuleVersion) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
 func (v *GetRunnerAssignmentServiceAccountUser) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
 }
+func (v *GetRunnerAssignmentServiceAccountVCSEvent) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
 func (v *GetRunnerAssignmentServiceAccountWorkspace) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
+}
+func (v *GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetRunnerAssignmentServiceAccountNode() {
 }
 
 func __unmarshalGetRunnerAssignmentServiceAccountNode(b []byte, v *GetRunnerAssignmentServiceAccountNode) error {
@@ -10319,11 +12170,23 @@ func __unmarshalGetRunnerAssignmentServiceAccountNode(b []byte, v *GetRunnerAssi
 	case "Team":
 		*v = new(GetRunnerAssignmentServiceAccountTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetRunnerAssignmentServiceAccountTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetRunnerAssignmentServiceAccountTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetRunnerAssignmentServiceAccountUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetRunnerAssignmentServiceAccountVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetRunnerAssignmentServiceAccountWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -10442,6 +12305,22 @@ func __marshalGetRunnerAssignmentServiceAccountNode(v *GetRunnerAssignmentServic
 			*GetRunnerAssignmentServiceAccountTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunnerAssignmentServiceAccountUser:
 		typename = "User"
 
@@ -10450,12 +12329,28 @@ func __marshalGetRunnerAssignmentServiceAccountNode(v *GetRunnerAssignmentServic
 			*GetRunnerAssignmentServiceAccountUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunnerAssignmentServiceAccountWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetRunnerAssignmentServiceAccountWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -10524,6 +12419,24 @@ type GetRunnerAssignmentServiceAccountTeam struct {
 // GetTypename returns GetRunnerAssignmentServiceAccountTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerAssignmentServiceAccountTeam) GetTypename() *string { return v.Typename }
 
+// GetRunnerAssignmentServiceAccountTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetRunnerAssignmentServiceAccountTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetRunnerAssignmentServiceAccountTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountTerraformModuleVersion) GetTypename() *string {
+	return v.Typename
+}
+
 // GetRunnerAssignmentServiceAccountUser includes the requested fields of the GraphQL type User.
 type GetRunnerAssignmentServiceAccountUser struct {
 	Typename *string `json:"__typename"`
@@ -10532,6 +12445,14 @@ type GetRunnerAssignmentServiceAccountUser struct {
 // GetTypename returns GetRunnerAssignmentServiceAccountUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerAssignmentServiceAccountUser) GetTypename() *string { return v.Typename }
 
+// GetRunnerAssignmentServiceAccountVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetRunnerAssignmentServiceAccountVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetRunnerAssignmentServiceAccountWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetRunnerAssignmentServiceAccountWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -10539,6 +12460,16 @@ type GetRunnerAssignmentServiceAccountWorkspace struct {
 
 // GetTypename returns GetRunnerAssignmentServiceAccountWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerAssignmentServiceAccountWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerAssignmentServiceAccountWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
 
 // GetRunnerDetailNode includes the requested fields of the GraphQL interface Node.
 //
@@ -10556,29 +12487,38 @@ func (v *GetRunnerAssignmentServiceAccountWorkspace) GetTypename() *string { ret
 // GetRunnerDetailNodeStateVersion
 // GetRunnerDetailNodeStateVersionOutput
 // GetRunnerDetailNodeTeam
+// GetRunnerDetailNodeTerraformModule
+// GetRunnerDetailNodeTerraformModuleVersion
 // GetRunnerDetailNodeUser
+// GetRunnerDetailNodeVCSEvent
 // GetRunnerDetailNodeWorkspace
+// GetRunnerDetailNodeWorkspaceVCSProviderLink
 type GetRunnerDetailNode interface {
 	implementsGraphQLInterfaceGetRunnerDetailNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetRunnerDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetRunnerDetailNode() {}
-func (v *GetRunnerDetailNodeGroup) implementsGraphQLInterfaceGetRunnerDetailNode()                {}
-func (v *GetRunnerDetailNodeJob) implementsGraphQLInterfaceGetRunnerDetailNode()                  {}
-func (v *GetRunnerDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetRunnerDetailNode()  {}
-func (v *GetRunnerDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetRunnerDetailNode()    {}
-func (v *GetRunnerDetailNodeRole) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
-func (v *GetRunnerDetailNodeRun) implementsGraphQLInterfaceGetRunnerDetailNode()                  {}
-func (v *GetRunnerDetailNodeRunner) implementsGraphQLInterfaceGetRunnerDetailNode()               {}
-func (v *GetRunnerDetailNodeRunnerSession) implementsGraphQLInterfaceGetRunnerDetailNode()        {}
-func (v *GetRunnerDetailNodeServiceAccount) implementsGraphQLInterfaceGetRunnerDetailNode()       {}
-func (v *GetRunnerDetailNodeStateVersion) implementsGraphQLInterfaceGetRunnerDetailNode()         {}
-func (v *GetRunnerDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetRunnerDetailNode()   {}
-func (v *GetRunnerDetailNodeTeam) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
-func (v *GetRunnerDetailNodeUser) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
-func (v *GetRunnerDetailNodeWorkspace) implementsGraphQLInterfaceGetRunnerDetailNode()            {}
+func (v *GetRunnerDetailNodeConfigurationVersion) implementsGraphQLInterfaceGetRunnerDetailNode()   {}
+func (v *GetRunnerDetailNodeGroup) implementsGraphQLInterfaceGetRunnerDetailNode()                  {}
+func (v *GetRunnerDetailNodeJob) implementsGraphQLInterfaceGetRunnerDetailNode()                    {}
+func (v *GetRunnerDetailNodeNamespaceMembership) implementsGraphQLInterfaceGetRunnerDetailNode()    {}
+func (v *GetRunnerDetailNodeNamespaceVariable) implementsGraphQLInterfaceGetRunnerDetailNode()      {}
+func (v *GetRunnerDetailNodeRole) implementsGraphQLInterfaceGetRunnerDetailNode()                   {}
+func (v *GetRunnerDetailNodeRun) implementsGraphQLInterfaceGetRunnerDetailNode()                    {}
+func (v *GetRunnerDetailNodeRunner) implementsGraphQLInterfaceGetRunnerDetailNode()                 {}
+func (v *GetRunnerDetailNodeRunnerSession) implementsGraphQLInterfaceGetRunnerDetailNode()          {}
+func (v *GetRunnerDetailNodeServiceAccount) implementsGraphQLInterfaceGetRunnerDetailNode()         {}
+func (v *GetRunnerDetailNodeStateVersion) implementsGraphQLInterfaceGetRunnerDetailNode()           {}
+func (v *GetRunnerDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetRunnerDetailNode()     {}
+func (v *GetRunnerDetailNodeTeam) implementsGraphQLInterfaceGetRunnerDetailNode()                   {}
+func (v *GetRunnerDetailNodeTerraformModule) implementsGraphQLInterfaceGetRunnerDetailNode()        {}
+func (v *GetRunnerDetailNodeTerraformModuleVersion) implementsGraphQLInterfaceGetRunnerDetailNode() {}
+func (v *GetRunnerDetailNodeUser) implementsGraphQLInterfaceGetRunnerDetailNode()                   {}
+func (v *GetRunnerDetailNodeVCSEvent) implementsGraphQLInterfaceGetRunnerDetailNode()               {}
+func (v *GetRunnerDetailNodeWorkspace) implementsGraphQLInterfaceGetRunnerDetailNode()              {}
+func (v *GetRunnerDetailNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetRunnerDetailNode() {
+}
 
 func __unmarshalGetRunnerDetailNode(b []byte, v *GetRunnerDetailNode) error {
 	if string(b) == "null" {
@@ -10633,11 +12573,23 @@ func __unmarshalGetRunnerDetailNode(b []byte, v *GetRunnerDetailNode) error {
 	case "Team":
 		*v = new(GetRunnerDetailNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetRunnerDetailNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetRunnerDetailNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetRunnerDetailNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetRunnerDetailNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetRunnerDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetRunnerDetailNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -10760,6 +12712,22 @@ func __marshalGetRunnerDetailNode(v *GetRunnerDetailNode) ([]byte, error) {
 			*GetRunnerDetailNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunnerDetailNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunnerDetailNodeUser:
 		typename = "User"
 
@@ -10768,12 +12736,28 @@ func __marshalGetRunnerDetailNode(v *GetRunnerDetailNode) ([]byte, error) {
 			*GetRunnerDetailNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetRunnerDetailNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetRunnerDetailNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetRunnerDetailNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetRunnerDetailNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetRunnerDetailNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -11262,6 +13246,22 @@ type GetRunnerDetailNodeTeam struct {
 // GetTypename returns GetRunnerDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerDetailNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetRunnerDetailNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetRunnerDetailNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetRunnerDetailNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetRunnerDetailNodeUser includes the requested fields of the GraphQL type User.
 type GetRunnerDetailNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -11270,6 +13270,14 @@ type GetRunnerDetailNodeUser struct {
 // GetTypename returns GetRunnerDetailNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerDetailNodeUser) GetTypename() *string { return v.Typename }
 
+// GetRunnerDetailNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetRunnerDetailNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetRunnerDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetRunnerDetailNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -11277,6 +13285,14 @@ type GetRunnerDetailNodeWorkspace struct {
 
 // GetTypename returns GetRunnerDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetRunnerDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetRunnerDetailNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetRunnerDetailNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetRunnerDetailNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetRunnerDetailNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetRunnerDetailResponse is returned by GetRunnerDetail on success.
 type GetRunnerDetailResponse struct {
@@ -11368,8 +13384,12 @@ func (v *GetRunnerDetailResponse) __premarshalJSON() (*__premarshalGetRunnerDeta
 // GetServiceAccountDetailNodeStateVersion
 // GetServiceAccountDetailNodeStateVersionOutput
 // GetServiceAccountDetailNodeTeam
+// GetServiceAccountDetailNodeTerraformModule
+// GetServiceAccountDetailNodeTerraformModuleVersion
 // GetServiceAccountDetailNodeUser
+// GetServiceAccountDetailNodeVCSEvent
 // GetServiceAccountDetailNodeWorkspace
+// GetServiceAccountDetailNodeWorkspaceVCSProviderLink
 type GetServiceAccountDetailNode interface {
 	implementsGraphQLInterfaceGetServiceAccountDetailNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -11396,8 +13416,16 @@ func (v *GetServiceAccountDetailNodeStateVersion) implementsGraphQLInterfaceGetS
 func (v *GetServiceAccountDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
 }
 func (v *GetServiceAccountDetailNodeTeam) implementsGraphQLInterfaceGetServiceAccountDetailNode() {}
+func (v *GetServiceAccountDetailNodeTerraformModule) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeTerraformModuleVersion) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
 func (v *GetServiceAccountDetailNodeUser) implementsGraphQLInterfaceGetServiceAccountDetailNode() {}
+func (v *GetServiceAccountDetailNodeVCSEvent) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
 func (v *GetServiceAccountDetailNodeWorkspace) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
+}
+func (v *GetServiceAccountDetailNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetServiceAccountDetailNode() {
 }
 
 func __unmarshalGetServiceAccountDetailNode(b []byte, v *GetServiceAccountDetailNode) error {
@@ -11453,11 +13481,23 @@ func __unmarshalGetServiceAccountDetailNode(b []byte, v *GetServiceAccountDetail
 	case "Team":
 		*v = new(GetServiceAccountDetailNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetServiceAccountDetailNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetServiceAccountDetailNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetServiceAccountDetailNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetServiceAccountDetailNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetServiceAccountDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetServiceAccountDetailNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -11580,6 +13620,22 @@ func __marshalGetServiceAccountDetailNode(v *GetServiceAccountDetailNode) ([]byt
 			*GetServiceAccountDetailNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetServiceAccountDetailNodeUser:
 		typename = "User"
 
@@ -11588,12 +13644,28 @@ func __marshalGetServiceAccountDetailNode(v *GetServiceAccountDetailNode) ([]byt
 			*GetServiceAccountDetailNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetServiceAccountDetailNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetServiceAccountDetailNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetServiceAccountDetailNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetServiceAccountDetailNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -12077,6 +14149,22 @@ type GetServiceAccountDetailNodeTeam struct {
 // GetTypename returns GetServiceAccountDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetServiceAccountDetailNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetServiceAccountDetailNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetServiceAccountDetailNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetServiceAccountDetailNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetServiceAccountDetailNodeUser includes the requested fields of the GraphQL type User.
 type GetServiceAccountDetailNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -12085,6 +14173,14 @@ type GetServiceAccountDetailNodeUser struct {
 // GetTypename returns GetServiceAccountDetailNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetServiceAccountDetailNodeUser) GetTypename() *string { return v.Typename }
 
+// GetServiceAccountDetailNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetServiceAccountDetailNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // GetServiceAccountDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetServiceAccountDetailNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -12092,6 +14188,16 @@ type GetServiceAccountDetailNodeWorkspace struct {
 
 // GetTypename returns GetServiceAccountDetailNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *GetServiceAccountDetailNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetServiceAccountDetailNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetServiceAccountDetailNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetServiceAccountDetailNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetServiceAccountDetailNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
 
 // GetServiceAccountDetailResponse is returned by GetServiceAccountDetail on success.
 type GetServiceAccountDetailResponse struct {
@@ -12167,6 +14273,1365 @@ func (v *GetServiceAccountDetailResponse) __premarshalJSON() (*__premarshalGetSe
 	return &retval, nil
 }
 
+// GetTerraformModuleNode includes the requested fields of the GraphQL interface Node.
+//
+// GetTerraformModuleNode is implemented by the following types:
+// GetTerraformModuleNodeConfigurationVersion
+// GetTerraformModuleNodeGroup
+// GetTerraformModuleNodeJob
+// GetTerraformModuleNodeNamespaceMembership
+// GetTerraformModuleNodeNamespaceVariable
+// GetTerraformModuleNodeRole
+// GetTerraformModuleNodeRun
+// GetTerraformModuleNodeRunner
+// GetTerraformModuleNodeRunnerSession
+// GetTerraformModuleNodeServiceAccount
+// GetTerraformModuleNodeStateVersion
+// GetTerraformModuleNodeStateVersionOutput
+// GetTerraformModuleNodeTeam
+// GetTerraformModuleNodeTerraformModule
+// GetTerraformModuleNodeTerraformModuleVersion
+// GetTerraformModuleNodeUser
+// GetTerraformModuleNodeVCSEvent
+// GetTerraformModuleNodeWorkspace
+// GetTerraformModuleNodeWorkspaceVCSProviderLink
+type GetTerraformModuleNode interface {
+	implementsGraphQLInterfaceGetTerraformModuleNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetTerraformModuleNodeConfigurationVersion) implementsGraphQLInterfaceGetTerraformModuleNode() {
+}
+func (v *GetTerraformModuleNodeGroup) implementsGraphQLInterfaceGetTerraformModuleNode() {}
+func (v *GetTerraformModuleNodeJob) implementsGraphQLInterfaceGetTerraformModuleNode()   {}
+func (v *GetTerraformModuleNodeNamespaceMembership) implementsGraphQLInterfaceGetTerraformModuleNode() {
+}
+func (v *GetTerraformModuleNodeNamespaceVariable) implementsGraphQLInterfaceGetTerraformModuleNode() {
+}
+func (v *GetTerraformModuleNodeRole) implementsGraphQLInterfaceGetTerraformModuleNode()           {}
+func (v *GetTerraformModuleNodeRun) implementsGraphQLInterfaceGetTerraformModuleNode()            {}
+func (v *GetTerraformModuleNodeRunner) implementsGraphQLInterfaceGetTerraformModuleNode()         {}
+func (v *GetTerraformModuleNodeRunnerSession) implementsGraphQLInterfaceGetTerraformModuleNode()  {}
+func (v *GetTerraformModuleNodeServiceAccount) implementsGraphQLInterfaceGetTerraformModuleNode() {}
+func (v *GetTerraformModuleNodeStateVersion) implementsGraphQLInterfaceGetTerraformModuleNode()   {}
+func (v *GetTerraformModuleNodeStateVersionOutput) implementsGraphQLInterfaceGetTerraformModuleNode() {
+}
+func (v *GetTerraformModuleNodeTeam) implementsGraphQLInterfaceGetTerraformModuleNode()            {}
+func (v *GetTerraformModuleNodeTerraformModule) implementsGraphQLInterfaceGetTerraformModuleNode() {}
+func (v *GetTerraformModuleNodeTerraformModuleVersion) implementsGraphQLInterfaceGetTerraformModuleNode() {
+}
+func (v *GetTerraformModuleNodeUser) implementsGraphQLInterfaceGetTerraformModuleNode()      {}
+func (v *GetTerraformModuleNodeVCSEvent) implementsGraphQLInterfaceGetTerraformModuleNode()  {}
+func (v *GetTerraformModuleNodeWorkspace) implementsGraphQLInterfaceGetTerraformModuleNode() {}
+func (v *GetTerraformModuleNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetTerraformModuleNode() {
+}
+
+func __unmarshalGetTerraformModuleNode(b []byte, v *GetTerraformModuleNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetTerraformModuleNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetTerraformModuleNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetTerraformModuleNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetTerraformModuleNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetTerraformModuleNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetTerraformModuleNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetTerraformModuleNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetTerraformModuleNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetTerraformModuleNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetTerraformModuleNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetTerraformModuleNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetTerraformModuleNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetTerraformModuleNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetTerraformModuleNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetTerraformModuleNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetTerraformModuleNodeUser)
+		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetTerraformModuleNodeVCSEvent)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetTerraformModuleNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetTerraformModuleNodeWorkspaceVCSProviderLink)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetTerraformModuleNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetTerraformModuleNode(v *GetTerraformModuleNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetTerraformModuleNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeTerraformModule:
+		typename = "TerraformModule"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetTerraformModuleNodeTerraformModule
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleNodeWorkspaceVCSProviderLink
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetTerraformModuleNode: "%T"`, v)
+	}
+}
+
+// GetTerraformModuleNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetTerraformModuleNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeGroup includes the requested fields of the GraphQL type Group.
+type GetTerraformModuleNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeJob includes the requested fields of the GraphQL type Job.
+type GetTerraformModuleNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeJob) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetTerraformModuleNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetTerraformModuleNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeRole includes the requested fields of the GraphQL type Role.
+type GetTerraformModuleNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeRole) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeRun includes the requested fields of the GraphQL type Run.
+type GetTerraformModuleNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeRun) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetTerraformModuleNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetTerraformModuleNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetTerraformModuleNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetTerraformModuleNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetTerraformModuleNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeTeam includes the requested fields of the GraphQL type Team.
+type GetTerraformModuleNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetTerraformModuleNodeTerraformModule struct {
+	Typename              *string `json:"__typename"`
+	TerraformModuleDetail `json:"-"`
+}
+
+// GetTypename returns GetTerraformModuleNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetId returns GetTerraformModuleNodeTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetId() string { return v.TerraformModuleDetail.Id }
+
+// GetMetadata returns GetTerraformModuleNodeTerraformModule.Metadata, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetMetadata() TerraformModuleDetailMetadataResourceMetadata {
+	return v.TerraformModuleDetail.Metadata
+}
+
+// GetName returns GetTerraformModuleNodeTerraformModule.Name, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetName() string { return v.TerraformModuleDetail.Name }
+
+// GetSystem returns GetTerraformModuleNodeTerraformModule.System, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetSystem() string {
+	return v.TerraformModuleDetail.System
+}
+
+// GetSource returns GetTerraformModuleNodeTerraformModule.Source, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetSource() string {
+	return v.TerraformModuleDetail.Source
+}
+
+// GetRegistryNamespace returns GetTerraformModuleNodeTerraformModule.RegistryNamespace, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetRegistryNamespace() string {
+	return v.TerraformModuleDetail.RegistryNamespace
+}
+
+// GetGroupPath returns GetTerraformModuleNodeTerraformModule.GroupPath, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetGroupPath() string {
+	return v.TerraformModuleDetail.GroupPath
+}
+
+// GetResourcePath returns GetTerraformModuleNodeTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetResourcePath() string {
+	return v.TerraformModuleDetail.ResourcePath
+}
+
+// GetPrivate returns GetTerraformModuleNodeTerraformModule.Private, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetPrivate() bool {
+	return v.TerraformModuleDetail.Private
+}
+
+// GetRepositoryUrl returns GetTerraformModuleNodeTerraformModule.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetRepositoryUrl() string {
+	return v.TerraformModuleDetail.RepositoryUrl
+}
+
+// GetCreatedBy returns GetTerraformModuleNodeTerraformModule.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetCreatedBy() string {
+	return v.TerraformModuleDetail.CreatedBy
+}
+
+// GetLabels returns GetTerraformModuleNodeTerraformModule.Labels, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetLabels() []TerraformModuleDetailLabelsTerraformModuleLabel {
+	return v.TerraformModuleDetail.Labels
+}
+
+// GetLatestVersion returns GetTerraformModuleNodeTerraformModule.LatestVersion, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModule) GetLatestVersion() *TerraformModuleDetailLatestVersionTerraformModuleVersion {
+	return v.TerraformModuleDetail.LatestVersion
+}
+
+func (v *GetTerraformModuleNodeTerraformModule) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetTerraformModuleNodeTerraformModule
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetTerraformModuleNodeTerraformModule = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetTerraformModuleNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+
+	Id string `json:"id"`
+
+	Metadata TerraformModuleDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	System string `json:"system"`
+
+	Source string `json:"source"`
+
+	RegistryNamespace string `json:"registryNamespace"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Private bool `json:"private"`
+
+	RepositoryUrl string `json:"repositoryUrl"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []TerraformModuleDetailLabelsTerraformModuleLabel `json:"labels"`
+
+	LatestVersion *TerraformModuleDetailLatestVersionTerraformModuleVersion `json:"latestVersion"`
+}
+
+func (v *GetTerraformModuleNodeTerraformModule) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetTerraformModuleNodeTerraformModule) __premarshalJSON() (*__premarshalGetTerraformModuleNodeTerraformModule, error) {
+	var retval __premarshalGetTerraformModuleNodeTerraformModule
+
+	retval.Typename = v.Typename
+	retval.Id = v.TerraformModuleDetail.Id
+	retval.Metadata = v.TerraformModuleDetail.Metadata
+	retval.Name = v.TerraformModuleDetail.Name
+	retval.System = v.TerraformModuleDetail.System
+	retval.Source = v.TerraformModuleDetail.Source
+	retval.RegistryNamespace = v.TerraformModuleDetail.RegistryNamespace
+	retval.GroupPath = v.TerraformModuleDetail.GroupPath
+	retval.ResourcePath = v.TerraformModuleDetail.ResourcePath
+	retval.Private = v.TerraformModuleDetail.Private
+	retval.RepositoryUrl = v.TerraformModuleDetail.RepositoryUrl
+	retval.CreatedBy = v.TerraformModuleDetail.CreatedBy
+	retval.Labels = v.TerraformModuleDetail.Labels
+	retval.LatestVersion = v.TerraformModuleDetail.LatestVersion
+	return &retval, nil
+}
+
+// GetTerraformModuleNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetTerraformModuleNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeUser includes the requested fields of the GraphQL type User.
+type GetTerraformModuleNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeUser) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetTerraformModuleNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeVCSEvent) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetTerraformModuleNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetTerraformModuleNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleResponse is returned by GetTerraformModule on success.
+type GetTerraformModuleResponse struct {
+	Node *GetTerraformModuleNode `json:"-"`
+}
+
+// GetNode returns GetTerraformModuleResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleResponse) GetNode() *GetTerraformModuleNode { return v.Node }
+
+func (v *GetTerraformModuleResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetTerraformModuleResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetTerraformModuleResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetTerraformModuleNode)
+			err = __unmarshalGetTerraformModuleNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetTerraformModuleResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetTerraformModuleResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetTerraformModuleResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetTerraformModuleResponse) __premarshalJSON() (*__premarshalGetTerraformModuleResponse, error) {
+	var retval __premarshalGetTerraformModuleResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetTerraformModuleNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetTerraformModuleResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetTerraformModuleVersionNode includes the requested fields of the GraphQL interface Node.
+//
+// GetTerraformModuleVersionNode is implemented by the following types:
+// GetTerraformModuleVersionNodeConfigurationVersion
+// GetTerraformModuleVersionNodeGroup
+// GetTerraformModuleVersionNodeJob
+// GetTerraformModuleVersionNodeNamespaceMembership
+// GetTerraformModuleVersionNodeNamespaceVariable
+// GetTerraformModuleVersionNodeRole
+// GetTerraformModuleVersionNodeRun
+// GetTerraformModuleVersionNodeRunner
+// GetTerraformModuleVersionNodeRunnerSession
+// GetTerraformModuleVersionNodeServiceAccount
+// GetTerraformModuleVersionNodeStateVersion
+// GetTerraformModuleVersionNodeStateVersionOutput
+// GetTerraformModuleVersionNodeTeam
+// GetTerraformModuleVersionNodeTerraformModule
+// GetTerraformModuleVersionNodeTerraformModuleVersion
+// GetTerraformModuleVersionNodeUser
+// GetTerraformModuleVersionNodeVCSEvent
+// GetTerraformModuleVersionNodeWorkspace
+// GetTerraformModuleVersionNodeWorkspaceVCSProviderLink
+type GetTerraformModuleVersionNode interface {
+	implementsGraphQLInterfaceGetTerraformModuleVersionNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetTerraformModuleVersionNodeConfigurationVersion) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeGroup) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeJob) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeNamespaceMembership) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeNamespaceVariable) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeRole) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeRun) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeRunner) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeRunnerSession) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeServiceAccount) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeStateVersion) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeStateVersionOutput) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeTeam) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeTerraformModule) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeUser) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeVCSEvent) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeWorkspace) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+func (v *GetTerraformModuleVersionNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetTerraformModuleVersionNode() {
+}
+
+func __unmarshalGetTerraformModuleVersionNode(b []byte, v *GetTerraformModuleVersionNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetTerraformModuleVersionNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetTerraformModuleVersionNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetTerraformModuleVersionNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetTerraformModuleVersionNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetTerraformModuleVersionNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetTerraformModuleVersionNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetTerraformModuleVersionNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetTerraformModuleVersionNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetTerraformModuleVersionNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetTerraformModuleVersionNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetTerraformModuleVersionNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetTerraformModuleVersionNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetTerraformModuleVersionNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetTerraformModuleVersionNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetTerraformModuleVersionNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetTerraformModuleVersionNodeUser)
+		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetTerraformModuleVersionNodeVCSEvent)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetTerraformModuleVersionNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetTerraformModuleVersionNodeWorkspaceVCSProviderLink)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetTerraformModuleVersionNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetTerraformModuleVersionNode(v *GetTerraformModuleVersionNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetTerraformModuleVersionNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalGetTerraformModuleVersionNodeTerraformModuleVersion
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetTerraformModuleVersionNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetTerraformModuleVersionNodeWorkspaceVCSProviderLink
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetTerraformModuleVersionNode: "%T"`, v)
+	}
+}
+
+// GetTerraformModuleVersionNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetTerraformModuleVersionNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeGroup includes the requested fields of the GraphQL type Group.
+type GetTerraformModuleVersionNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeJob includes the requested fields of the GraphQL type Job.
+type GetTerraformModuleVersionNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeJob) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetTerraformModuleVersionNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetTerraformModuleVersionNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeRole includes the requested fields of the GraphQL type Role.
+type GetTerraformModuleVersionNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeRole) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeRun includes the requested fields of the GraphQL type Run.
+type GetTerraformModuleVersionNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeRun) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetTerraformModuleVersionNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetTerraformModuleVersionNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetTerraformModuleVersionNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetTerraformModuleVersionNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetTerraformModuleVersionNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeTeam includes the requested fields of the GraphQL type Team.
+type GetTerraformModuleVersionNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetTerraformModuleVersionNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetTerraformModuleVersionNodeTerraformModuleVersion struct {
+	Typename                     *string `json:"__typename"`
+	TerraformModuleVersionDetail `json:"-"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetTypename() *string {
+	return v.Typename
+}
+
+// GetId returns GetTerraformModuleVersionNodeTerraformModuleVersion.Id, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetId() string {
+	return v.TerraformModuleVersionDetail.Id
+}
+
+// GetMetadata returns GetTerraformModuleVersionNodeTerraformModuleVersion.Metadata, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetMetadata() TerraformModuleVersionDetailMetadataResourceMetadata {
+	return v.TerraformModuleVersionDetail.Metadata
+}
+
+// GetVersion returns GetTerraformModuleVersionNodeTerraformModuleVersion.Version, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetVersion() string {
+	return v.TerraformModuleVersionDetail.Version
+}
+
+// GetStatus returns GetTerraformModuleVersionNodeTerraformModuleVersion.Status, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetStatus() string {
+	return v.TerraformModuleVersionDetail.Status
+}
+
+// GetError returns GetTerraformModuleVersionNodeTerraformModuleVersion.Error, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetError() string {
+	return v.TerraformModuleVersionDetail.Error
+}
+
+// GetDiagnostics returns GetTerraformModuleVersionNodeTerraformModuleVersion.Diagnostics, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetDiagnostics() string {
+	return v.TerraformModuleVersionDetail.Diagnostics
+}
+
+// GetShaSum returns GetTerraformModuleVersionNodeTerraformModuleVersion.ShaSum, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetShaSum() string {
+	return v.TerraformModuleVersionDetail.ShaSum
+}
+
+// GetLatest returns GetTerraformModuleVersionNodeTerraformModuleVersion.Latest, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetLatest() bool {
+	return v.TerraformModuleVersionDetail.Latest
+}
+
+// GetCreatedBy returns GetTerraformModuleVersionNodeTerraformModuleVersion.CreatedBy, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetCreatedBy() string {
+	return v.TerraformModuleVersionDetail.CreatedBy
+}
+
+// GetSubmodules returns GetTerraformModuleVersionNodeTerraformModuleVersion.Submodules, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetSubmodules() []string {
+	return v.TerraformModuleVersionDetail.Submodules
+}
+
+// GetExamples returns GetTerraformModuleVersionNodeTerraformModuleVersion.Examples, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetExamples() []string {
+	return v.TerraformModuleVersionDetail.Examples
+}
+
+// GetModule returns GetTerraformModuleVersionNodeTerraformModuleVersion.Module, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) GetModule() TerraformModuleVersionDetailModuleTerraformModule {
+	return v.TerraformModuleVersionDetail.Module
+}
+
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetTerraformModuleVersionNodeTerraformModuleVersion
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetTerraformModuleVersionNodeTerraformModuleVersion = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleVersionDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetTerraformModuleVersionNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+
+	Id string `json:"id"`
+
+	Metadata TerraformModuleVersionDetailMetadataResourceMetadata `json:"metadata"`
+
+	Version string `json:"version"`
+
+	Status string `json:"status"`
+
+	Error string `json:"error"`
+
+	Diagnostics string `json:"diagnostics"`
+
+	ShaSum string `json:"shaSum"`
+
+	Latest bool `json:"latest"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Submodules []string `json:"submodules"`
+
+	Examples []string `json:"examples"`
+
+	Module TerraformModuleVersionDetailModuleTerraformModule `json:"module"`
+}
+
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetTerraformModuleVersionNodeTerraformModuleVersion) __premarshalJSON() (*__premarshalGetTerraformModuleVersionNodeTerraformModuleVersion, error) {
+	var retval __premarshalGetTerraformModuleVersionNodeTerraformModuleVersion
+
+	retval.Typename = v.Typename
+	retval.Id = v.TerraformModuleVersionDetail.Id
+	retval.Metadata = v.TerraformModuleVersionDetail.Metadata
+	retval.Version = v.TerraformModuleVersionDetail.Version
+	retval.Status = v.TerraformModuleVersionDetail.Status
+	retval.Error = v.TerraformModuleVersionDetail.Error
+	retval.Diagnostics = v.TerraformModuleVersionDetail.Diagnostics
+	retval.ShaSum = v.TerraformModuleVersionDetail.ShaSum
+	retval.Latest = v.TerraformModuleVersionDetail.Latest
+	retval.CreatedBy = v.TerraformModuleVersionDetail.CreatedBy
+	retval.Submodules = v.TerraformModuleVersionDetail.Submodules
+	retval.Examples = v.TerraformModuleVersionDetail.Examples
+	retval.Module = v.TerraformModuleVersionDetail.Module
+	return &retval, nil
+}
+
+// GetTerraformModuleVersionNodeUser includes the requested fields of the GraphQL type User.
+type GetTerraformModuleVersionNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeUser) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetTerraformModuleVersionNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeVCSEvent) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetTerraformModuleVersionNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetTerraformModuleVersionNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetTerraformModuleVersionNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetTerraformModuleVersionNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
+
+// GetTerraformModuleVersionResponse is returned by GetTerraformModuleVersion on success.
+type GetTerraformModuleVersionResponse struct {
+	Node *GetTerraformModuleVersionNode `json:"-"`
+}
+
+// GetNode returns GetTerraformModuleVersionResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetTerraformModuleVersionResponse) GetNode() *GetTerraformModuleVersionNode { return v.Node }
+
+func (v *GetTerraformModuleVersionResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetTerraformModuleVersionResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetTerraformModuleVersionResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetTerraformModuleVersionNode)
+			err = __unmarshalGetTerraformModuleVersionNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetTerraformModuleVersionResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetTerraformModuleVersionResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetTerraformModuleVersionResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetTerraformModuleVersionResponse) __premarshalJSON() (*__premarshalGetTerraformModuleVersionResponse, error) {
+	var retval __premarshalGetTerraformModuleVersionResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetTerraformModuleVersionNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetTerraformModuleVersionResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
 // GetWorkspaceDetailNode includes the requested fields of the GraphQL interface Node.
 //
 // GetWorkspaceDetailNode is implemented by the following types:
@@ -12183,8 +15648,12 @@ func (v *GetServiceAccountDetailResponse) __premarshalJSON() (*__premarshalGetSe
 // GetWorkspaceDetailNodeStateVersion
 // GetWorkspaceDetailNodeStateVersionOutput
 // GetWorkspaceDetailNodeTeam
+// GetWorkspaceDetailNodeTerraformModule
+// GetWorkspaceDetailNodeTerraformModuleVersion
 // GetWorkspaceDetailNodeUser
+// GetWorkspaceDetailNodeVCSEvent
 // GetWorkspaceDetailNodeWorkspace
+// GetWorkspaceDetailNodeWorkspaceVCSProviderLink
 type GetWorkspaceDetailNode interface {
 	implementsGraphQLInterfaceGetWorkspaceDetailNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -12207,9 +15676,15 @@ func (v *GetWorkspaceDetailNodeServiceAccount) implementsGraphQLInterfaceGetWork
 func (v *GetWorkspaceDetailNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceDetailNode()   {}
 func (v *GetWorkspaceDetailNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
 }
-func (v *GetWorkspaceDetailNodeTeam) implementsGraphQLInterfaceGetWorkspaceDetailNode()      {}
+func (v *GetWorkspaceDetailNodeTeam) implementsGraphQLInterfaceGetWorkspaceDetailNode()            {}
+func (v *GetWorkspaceDetailNodeTerraformModule) implementsGraphQLInterfaceGetWorkspaceDetailNode() {}
+func (v *GetWorkspaceDetailNodeTerraformModuleVersion) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
+}
 func (v *GetWorkspaceDetailNodeUser) implementsGraphQLInterfaceGetWorkspaceDetailNode()      {}
+func (v *GetWorkspaceDetailNodeVCSEvent) implementsGraphQLInterfaceGetWorkspaceDetailNode()  {}
 func (v *GetWorkspaceDetailNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceDetailNode() {}
+func (v *GetWorkspaceDetailNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetWorkspaceDetailNode() {
+}
 
 func __unmarshalGetWorkspaceDetailNode(b []byte, v *GetWorkspaceDetailNode) error {
 	if string(b) == "null" {
@@ -12264,11 +15739,23 @@ func __unmarshalGetWorkspaceDetailNode(b []byte, v *GetWorkspaceDetailNode) erro
 	case "Team":
 		*v = new(GetWorkspaceDetailNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetWorkspaceDetailNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetWorkspaceDetailNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetWorkspaceDetailNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetWorkspaceDetailNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetWorkspaceDetailNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetWorkspaceDetailNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -12387,12 +15874,36 @@ func __marshalGetWorkspaceDetailNode(v *GetWorkspaceDetailNode) ([]byte, error) 
 			*GetWorkspaceDetailNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetWorkspaceDetailNodeUser:
 		typename = "User"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetWorkspaceDetailNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeVCSEvent
 		}{typename, v}
 		return json.Marshal(result)
 	case *GetWorkspaceDetailNodeWorkspace:
@@ -12406,6 +15917,14 @@ func __marshalGetWorkspaceDetailNode(v *GetWorkspaceDetailNode) ([]byte, error) 
 			TypeName string `json:"__typename"`
 			*__premarshalGetWorkspaceDetailNodeWorkspace
 		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetWorkspaceDetailNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceDetailNodeWorkspaceVCSProviderLink
+		}{typename, v}
 		return json.Marshal(result)
 	case nil:
 		return []byte("null"), nil
@@ -12519,6 +16038,22 @@ type GetWorkspaceDetailNodeTeam struct {
 // GetTypename returns GetWorkspaceDetailNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetWorkspaceDetailNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetWorkspaceDetailNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetWorkspaceDetailNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetWorkspaceDetailNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetWorkspaceDetailNodeUser includes the requested fields of the GraphQL type User.
 type GetWorkspaceDetailNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -12526,6 +16061,14 @@ type GetWorkspaceDetailNodeUser struct {
 
 // GetTypename returns GetWorkspaceDetailNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetWorkspaceDetailNodeUser) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceDetailNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetWorkspaceDetailNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeVCSEvent) GetTypename() *string { return v.Typename }
 
 // GetWorkspaceDetailNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetWorkspaceDetailNodeWorkspace struct {
@@ -12700,6 +16243,14 @@ func (v *GetWorkspaceDetailNodeWorkspace) __premarshalJSON() (*__premarshalGetWo
 	return &retval, nil
 }
 
+// GetWorkspaceDetailNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetWorkspaceDetailNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceDetailNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceDetailNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
+
 // GetWorkspaceDetailResponse is returned by GetWorkspaceDetail on success.
 type GetWorkspaceDetailResponse struct {
 	Node *GetWorkspaceDetailNode `json:"-"`
@@ -12790,29 +16341,37 @@ func (v *GetWorkspaceDetailResponse) __premarshalJSON() (*__premarshalGetWorkspa
 // GetWorkspaceNodeStateVersion
 // GetWorkspaceNodeStateVersionOutput
 // GetWorkspaceNodeTeam
+// GetWorkspaceNodeTerraformModule
+// GetWorkspaceNodeTerraformModuleVersion
 // GetWorkspaceNodeUser
+// GetWorkspaceNodeVCSEvent
 // GetWorkspaceNodeWorkspace
+// GetWorkspaceNodeWorkspaceVCSProviderLink
 type GetWorkspaceNode interface {
 	implementsGraphQLInterfaceGetWorkspaceNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
 	GetTypename() *string
 }
 
-func (v *GetWorkspaceNodeConfigurationVersion) implementsGraphQLInterfaceGetWorkspaceNode() {}
-func (v *GetWorkspaceNodeGroup) implementsGraphQLInterfaceGetWorkspaceNode()                {}
-func (v *GetWorkspaceNodeJob) implementsGraphQLInterfaceGetWorkspaceNode()                  {}
-func (v *GetWorkspaceNodeNamespaceMembership) implementsGraphQLInterfaceGetWorkspaceNode()  {}
-func (v *GetWorkspaceNodeNamespaceVariable) implementsGraphQLInterfaceGetWorkspaceNode()    {}
-func (v *GetWorkspaceNodeRole) implementsGraphQLInterfaceGetWorkspaceNode()                 {}
-func (v *GetWorkspaceNodeRun) implementsGraphQLInterfaceGetWorkspaceNode()                  {}
-func (v *GetWorkspaceNodeRunner) implementsGraphQLInterfaceGetWorkspaceNode()               {}
-func (v *GetWorkspaceNodeRunnerSession) implementsGraphQLInterfaceGetWorkspaceNode()        {}
-func (v *GetWorkspaceNodeServiceAccount) implementsGraphQLInterfaceGetWorkspaceNode()       {}
-func (v *GetWorkspaceNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceNode()         {}
-func (v *GetWorkspaceNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceNode()   {}
-func (v *GetWorkspaceNodeTeam) implementsGraphQLInterfaceGetWorkspaceNode()                 {}
-func (v *GetWorkspaceNodeUser) implementsGraphQLInterfaceGetWorkspaceNode()                 {}
-func (v *GetWorkspaceNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceNode()            {}
+func (v *GetWorkspaceNodeConfigurationVersion) implementsGraphQLInterfaceGetWorkspaceNode()     {}
+func (v *GetWorkspaceNodeGroup) implementsGraphQLInterfaceGetWorkspaceNode()                    {}
+func (v *GetWorkspaceNodeJob) implementsGraphQLInterfaceGetWorkspaceNode()                      {}
+func (v *GetWorkspaceNodeNamespaceMembership) implementsGraphQLInterfaceGetWorkspaceNode()      {}
+func (v *GetWorkspaceNodeNamespaceVariable) implementsGraphQLInterfaceGetWorkspaceNode()        {}
+func (v *GetWorkspaceNodeRole) implementsGraphQLInterfaceGetWorkspaceNode()                     {}
+func (v *GetWorkspaceNodeRun) implementsGraphQLInterfaceGetWorkspaceNode()                      {}
+func (v *GetWorkspaceNodeRunner) implementsGraphQLInterfaceGetWorkspaceNode()                   {}
+func (v *GetWorkspaceNodeRunnerSession) implementsGraphQLInterfaceGetWorkspaceNode()            {}
+func (v *GetWorkspaceNodeServiceAccount) implementsGraphQLInterfaceGetWorkspaceNode()           {}
+func (v *GetWorkspaceNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceNode()             {}
+func (v *GetWorkspaceNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceNode()       {}
+func (v *GetWorkspaceNodeTeam) implementsGraphQLInterfaceGetWorkspaceNode()                     {}
+func (v *GetWorkspaceNodeTerraformModule) implementsGraphQLInterfaceGetWorkspaceNode()          {}
+func (v *GetWorkspaceNodeTerraformModuleVersion) implementsGraphQLInterfaceGetWorkspaceNode()   {}
+func (v *GetWorkspaceNodeUser) implementsGraphQLInterfaceGetWorkspaceNode()                     {}
+func (v *GetWorkspaceNodeVCSEvent) implementsGraphQLInterfaceGetWorkspaceNode()                 {}
+func (v *GetWorkspaceNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceNode()                {}
+func (v *GetWorkspaceNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetWorkspaceNode() {}
 
 func __unmarshalGetWorkspaceNode(b []byte, v *GetWorkspaceNode) error {
 	if string(b) == "null" {
@@ -12867,11 +16426,23 @@ func __unmarshalGetWorkspaceNode(b []byte, v *GetWorkspaceNode) error {
 	case "Team":
 		*v = new(GetWorkspaceNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetWorkspaceNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetWorkspaceNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetWorkspaceNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetWorkspaceNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetWorkspaceNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetWorkspaceNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -12990,12 +16561,36 @@ func __marshalGetWorkspaceNode(v *GetWorkspaceNode) ([]byte, error) {
 			*GetWorkspaceNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetWorkspaceNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetWorkspaceNodeUser:
 		typename = "User"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetWorkspaceNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceNodeVCSEvent
 		}{typename, v}
 		return json.Marshal(result)
 	case *GetWorkspaceNodeWorkspace:
@@ -13009,6 +16604,14 @@ func __marshalGetWorkspaceNode(v *GetWorkspaceNode) ([]byte, error) {
 			TypeName string `json:"__typename"`
 			*__premarshalGetWorkspaceNodeWorkspace
 		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *GetWorkspaceNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceNodeWorkspaceVCSProviderLink
+		}{typename, v}
 		return json.Marshal(result)
 	case nil:
 		return []byte("null"), nil
@@ -13122,6 +16725,22 @@ type GetWorkspaceNodeTeam struct {
 // GetTypename returns GetWorkspaceNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetWorkspaceNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetWorkspaceNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetWorkspaceNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetWorkspaceNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetWorkspaceNodeUser includes the requested fields of the GraphQL type User.
 type GetWorkspaceNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -13129,6 +16748,14 @@ type GetWorkspaceNodeUser struct {
 
 // GetTypename returns GetWorkspaceNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetWorkspaceNodeUser) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetWorkspaceNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceNodeVCSEvent) GetTypename() *string { return v.Typename }
 
 // GetWorkspaceNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetWorkspaceNodeWorkspace struct {
@@ -13291,6 +16918,14 @@ func (v *GetWorkspaceNodeWorkspace) __premarshalJSON() (*__premarshalGetWorkspac
 	return &retval, nil
 }
 
+// GetWorkspaceNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetWorkspaceNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
+
 // GetWorkspaceOutputsNode includes the requested fields of the GraphQL interface Node.
 //
 // GetWorkspaceOutputsNode is implemented by the following types:
@@ -13307,8 +16942,12 @@ func (v *GetWorkspaceNodeWorkspace) __premarshalJSON() (*__premarshalGetWorkspac
 // GetWorkspaceOutputsNodeStateVersion
 // GetWorkspaceOutputsNodeStateVersionOutput
 // GetWorkspaceOutputsNodeTeam
+// GetWorkspaceOutputsNodeTerraformModule
+// GetWorkspaceOutputsNodeTerraformModuleVersion
 // GetWorkspaceOutputsNodeUser
+// GetWorkspaceOutputsNodeVCSEvent
 // GetWorkspaceOutputsNodeWorkspace
+// GetWorkspaceOutputsNodeWorkspaceVCSProviderLink
 type GetWorkspaceOutputsNode interface {
 	implementsGraphQLInterfaceGetWorkspaceOutputsNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -13331,9 +16970,16 @@ func (v *GetWorkspaceOutputsNodeServiceAccount) implementsGraphQLInterfaceGetWor
 func (v *GetWorkspaceOutputsNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceOutputsNode()   {}
 func (v *GetWorkspaceOutputsNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
 }
-func (v *GetWorkspaceOutputsNodeTeam) implementsGraphQLInterfaceGetWorkspaceOutputsNode()      {}
+func (v *GetWorkspaceOutputsNodeTeam) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {}
+func (v *GetWorkspaceOutputsNodeTerraformModule) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
+func (v *GetWorkspaceOutputsNodeTerraformModuleVersion) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
 func (v *GetWorkspaceOutputsNodeUser) implementsGraphQLInterfaceGetWorkspaceOutputsNode()      {}
+func (v *GetWorkspaceOutputsNodeVCSEvent) implementsGraphQLInterfaceGetWorkspaceOutputsNode()  {}
 func (v *GetWorkspaceOutputsNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {}
+func (v *GetWorkspaceOutputsNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetWorkspaceOutputsNode() {
+}
 
 func __unmarshalGetWorkspaceOutputsNode(b []byte, v *GetWorkspaceOutputsNode) error {
 	if string(b) == "null" {
@@ -13388,11 +17034,23 @@ func __unmarshalGetWorkspaceOutputsNode(b []byte, v *GetWorkspaceOutputsNode) er
 	case "Team":
 		*v = new(GetWorkspaceOutputsNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetWorkspaceOutputsNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetWorkspaceOutputsNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(GetWorkspaceOutputsNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetWorkspaceOutputsNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(GetWorkspaceOutputsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetWorkspaceOutputsNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -13511,6 +17169,22 @@ func __marshalGetWorkspaceOutputsNode(v *GetWorkspaceOutputsNode) ([]byte, error
 			*GetWorkspaceOutputsNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetWorkspaceOutputsNodeUser:
 		typename = "User"
 
@@ -13519,12 +17193,28 @@ func __marshalGetWorkspaceOutputsNode(v *GetWorkspaceOutputsNode) ([]byte, error
 			*GetWorkspaceOutputsNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *GetWorkspaceOutputsNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*GetWorkspaceOutputsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceOutputsNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceOutputsNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -13639,6 +17329,22 @@ type GetWorkspaceOutputsNodeTeam struct {
 // GetTypename returns GetWorkspaceOutputsNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *GetWorkspaceOutputsNodeTeam) GetTypename() *string { return v.Typename }
 
+// GetWorkspaceOutputsNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetWorkspaceOutputsNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetWorkspaceOutputsNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // GetWorkspaceOutputsNodeUser includes the requested fields of the GraphQL type User.
 type GetWorkspaceOutputsNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -13646,6 +17352,14 @@ type GetWorkspaceOutputsNodeUser struct {
 
 // GetTypename returns GetWorkspaceOutputsNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *GetWorkspaceOutputsNodeUser) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceOutputsNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetWorkspaceOutputsNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeVCSEvent) GetTypename() *string { return v.Typename }
 
 // GetWorkspaceOutputsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type GetWorkspaceOutputsNodeWorkspace struct {
@@ -13710,6 +17424,14 @@ func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionO
 func (v *GetWorkspaceOutputsNodeWorkspaceCurrentStateVersionOutputsStateVersionOutput) GetSensitive() bool {
 	return v.Sensitive
 }
+
+// GetWorkspaceOutputsNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetWorkspaceOutputsNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceOutputsNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceOutputsNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // GetWorkspaceOutputsResponse is returned by GetWorkspaceOutputs on success.
 type GetWorkspaceOutputsResponse struct {
@@ -13853,6 +17575,655 @@ func (v *GetWorkspaceResponse) __premarshalJSON() (*__premarshalGetWorkspaceResp
 			if err != nil {
 				return nil, fmt.Errorf(
 					"unable to marshal GetWorkspaceResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// GetWorkspaceVCSLinkNode includes the requested fields of the GraphQL interface Node.
+//
+// GetWorkspaceVCSLinkNode is implemented by the following types:
+// GetWorkspaceVCSLinkNodeConfigurationVersion
+// GetWorkspaceVCSLinkNodeGroup
+// GetWorkspaceVCSLinkNodeJob
+// GetWorkspaceVCSLinkNodeNamespaceMembership
+// GetWorkspaceVCSLinkNodeNamespaceVariable
+// GetWorkspaceVCSLinkNodeRole
+// GetWorkspaceVCSLinkNodeRun
+// GetWorkspaceVCSLinkNodeRunner
+// GetWorkspaceVCSLinkNodeRunnerSession
+// GetWorkspaceVCSLinkNodeServiceAccount
+// GetWorkspaceVCSLinkNodeStateVersion
+// GetWorkspaceVCSLinkNodeStateVersionOutput
+// GetWorkspaceVCSLinkNodeTeam
+// GetWorkspaceVCSLinkNodeTerraformModule
+// GetWorkspaceVCSLinkNodeTerraformModuleVersion
+// GetWorkspaceVCSLinkNodeUser
+// GetWorkspaceVCSLinkNodeVCSEvent
+// GetWorkspaceVCSLinkNodeWorkspace
+// GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink
+type GetWorkspaceVCSLinkNode interface {
+	implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetWorkspaceVCSLinkNodeConfigurationVersion) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+func (v *GetWorkspaceVCSLinkNodeGroup) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {}
+func (v *GetWorkspaceVCSLinkNodeJob) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()   {}
+func (v *GetWorkspaceVCSLinkNodeNamespaceMembership) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+func (v *GetWorkspaceVCSLinkNodeNamespaceVariable) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+func (v *GetWorkspaceVCSLinkNodeRole) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()           {}
+func (v *GetWorkspaceVCSLinkNodeRun) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()            {}
+func (v *GetWorkspaceVCSLinkNodeRunner) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()         {}
+func (v *GetWorkspaceVCSLinkNodeRunnerSession) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()  {}
+func (v *GetWorkspaceVCSLinkNodeServiceAccount) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {}
+func (v *GetWorkspaceVCSLinkNodeStateVersion) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()   {}
+func (v *GetWorkspaceVCSLinkNodeStateVersionOutput) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+func (v *GetWorkspaceVCSLinkNodeTeam) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {}
+func (v *GetWorkspaceVCSLinkNodeTerraformModule) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+func (v *GetWorkspaceVCSLinkNodeTerraformModuleVersion) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+func (v *GetWorkspaceVCSLinkNodeUser) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()      {}
+func (v *GetWorkspaceVCSLinkNodeVCSEvent) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode()  {}
+func (v *GetWorkspaceVCSLinkNodeWorkspace) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {}
+func (v *GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceGetWorkspaceVCSLinkNode() {
+}
+
+func __unmarshalGetWorkspaceVCSLinkNode(b []byte, v *GetWorkspaceVCSLinkNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(GetWorkspaceVCSLinkNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(GetWorkspaceVCSLinkNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(GetWorkspaceVCSLinkNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(GetWorkspaceVCSLinkNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(GetWorkspaceVCSLinkNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(GetWorkspaceVCSLinkNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(GetWorkspaceVCSLinkNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(GetWorkspaceVCSLinkNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(GetWorkspaceVCSLinkNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(GetWorkspaceVCSLinkNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(GetWorkspaceVCSLinkNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(GetWorkspaceVCSLinkNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(GetWorkspaceVCSLinkNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(GetWorkspaceVCSLinkNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(GetWorkspaceVCSLinkNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetWorkspaceVCSLinkNodeUser)
+		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(GetWorkspaceVCSLinkNodeVCSEvent)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(GetWorkspaceVCSLinkNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetWorkspaceVCSLinkNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetWorkspaceVCSLinkNode(v *GetWorkspaceVCSLinkNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetWorkspaceVCSLinkNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetWorkspaceVCSLinkNode: "%T"`, v)
+	}
+}
+
+// GetWorkspaceVCSLinkNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type GetWorkspaceVCSLinkNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeGroup includes the requested fields of the GraphQL type Group.
+type GetWorkspaceVCSLinkNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeJob includes the requested fields of the GraphQL type Job.
+type GetWorkspaceVCSLinkNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeJob) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type GetWorkspaceVCSLinkNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type GetWorkspaceVCSLinkNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeRole includes the requested fields of the GraphQL type Role.
+type GetWorkspaceVCSLinkNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeRole) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeRun includes the requested fields of the GraphQL type Run.
+type GetWorkspaceVCSLinkNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeRun) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeRunner includes the requested fields of the GraphQL type Runner.
+type GetWorkspaceVCSLinkNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeRunner) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type GetWorkspaceVCSLinkNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type GetWorkspaceVCSLinkNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type GetWorkspaceVCSLinkNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type GetWorkspaceVCSLinkNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeTeam includes the requested fields of the GraphQL type Team.
+type GetWorkspaceVCSLinkNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeTeam) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type GetWorkspaceVCSLinkNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type GetWorkspaceVCSLinkNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeUser includes the requested fields of the GraphQL type User.
+type GetWorkspaceVCSLinkNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeUser) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type GetWorkspaceVCSLinkNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeVCSEvent) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type GetWorkspaceVCSLinkNodeWorkspace struct {
+	Typename                 *string                                                                           `json:"__typename"`
+	Id                       string                                                                            `json:"id"`
+	FullPath                 string                                                                            `json:"fullPath"`
+	WorkspaceVcsProviderLink *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink `json:"workspaceVcsProviderLink"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetId returns GetWorkspaceVCSLinkNodeWorkspace.Id, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspace) GetId() string { return v.Id }
+
+// GetFullPath returns GetWorkspaceVCSLinkNodeWorkspace.FullPath, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspace) GetFullPath() string { return v.FullPath }
+
+// GetWorkspaceVcsProviderLink returns GetWorkspaceVCSLinkNodeWorkspace.WorkspaceVcsProviderLink, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspace) GetWorkspaceVcsProviderLink() *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink {
+	return v.WorkspaceVcsProviderLink
+}
+
+// GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
+
+// GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink struct {
+	WorkspaceVCSLinkFields `json:"-"`
+}
+
+// GetId returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.Id, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetId() string {
+	return v.WorkspaceVCSLinkFields.Id
+}
+
+// GetRepositoryPath returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.RepositoryPath, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetRepositoryPath() string {
+	return v.WorkspaceVCSLinkFields.RepositoryPath
+}
+
+// GetBranch returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.Branch, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetBranch() string {
+	return v.WorkspaceVCSLinkFields.Branch
+}
+
+// GetModuleDirectory returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.ModuleDirectory, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetModuleDirectory() *string {
+	return v.WorkspaceVCSLinkFields.ModuleDirectory
+}
+
+// GetTagRegex returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.TagRegex, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetTagRegex() *string {
+	return v.WorkspaceVCSLinkFields.TagRegex
+}
+
+// GetGlobPatterns returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.GlobPatterns, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetGlobPatterns() []string {
+	return v.WorkspaceVCSLinkFields.GlobPatterns
+}
+
+// GetAutoSpeculativePlan returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.AutoSpeculativePlan, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetAutoSpeculativePlan() bool {
+	return v.WorkspaceVCSLinkFields.AutoSpeculativePlan
+}
+
+// GetWebhookDisabled returns GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink.WebhookDisabled, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) GetWebhookDisabled() bool {
+	return v.WorkspaceVCSLinkFields.WebhookDisabled
+}
+
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WorkspaceVCSLinkFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalGetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink struct {
+	Id string `json:"id"`
+
+	RepositoryPath string `json:"repositoryPath"`
+
+	Branch string `json:"branch"`
+
+	ModuleDirectory *string `json:"moduleDirectory"`
+
+	TagRegex *string `json:"tagRegex"`
+
+	GlobPatterns []string `json:"globPatterns"`
+
+	AutoSpeculativePlan bool `json:"autoSpeculativePlan"`
+
+	WebhookDisabled bool `json:"webhookDisabled"`
+}
+
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink) __premarshalJSON() (*__premarshalGetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink, error) {
+	var retval __premarshalGetWorkspaceVCSLinkNodeWorkspaceWorkspaceVcsProviderLinkWorkspaceVCSProviderLink
+
+	retval.Id = v.WorkspaceVCSLinkFields.Id
+	retval.RepositoryPath = v.WorkspaceVCSLinkFields.RepositoryPath
+	retval.Branch = v.WorkspaceVCSLinkFields.Branch
+	retval.ModuleDirectory = v.WorkspaceVCSLinkFields.ModuleDirectory
+	retval.TagRegex = v.WorkspaceVCSLinkFields.TagRegex
+	retval.GlobPatterns = v.WorkspaceVCSLinkFields.GlobPatterns
+	retval.AutoSpeculativePlan = v.WorkspaceVCSLinkFields.AutoSpeculativePlan
+	retval.WebhookDisabled = v.WorkspaceVCSLinkFields.WebhookDisabled
+	return &retval, nil
+}
+
+// GetWorkspaceVCSLinkResponse is returned by GetWorkspaceVCSLink on success.
+type GetWorkspaceVCSLinkResponse struct {
+	Node *GetWorkspaceVCSLinkNode `json:"-"`
+}
+
+// GetNode returns GetWorkspaceVCSLinkResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetWorkspaceVCSLinkResponse) GetNode() *GetWorkspaceVCSLinkNode { return v.Node }
+
+func (v *GetWorkspaceVCSLinkResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetWorkspaceVCSLinkResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetWorkspaceVCSLinkResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetWorkspaceVCSLinkNode)
+			err = __unmarshalGetWorkspaceVCSLinkNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetWorkspaceVCSLinkResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetWorkspaceVCSLinkResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetWorkspaceVCSLinkResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetWorkspaceVCSLinkResponse) __premarshalJSON() (*__premarshalGetWorkspaceVCSLinkResponse, error) {
+	var retval __premarshalGetWorkspaceVCSLinkResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetWorkspaceVCSLinkNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetWorkspaceVCSLinkResponse.Node: %w", err)
 			}
 		}
 	}
@@ -14149,8 +18520,12 @@ var AllJobType = []JobType{
 // ListGroupRunnersNodeStateVersion
 // ListGroupRunnersNodeStateVersionOutput
 // ListGroupRunnersNodeTeam
+// ListGroupRunnersNodeTerraformModule
+// ListGroupRunnersNodeTerraformModuleVersion
 // ListGroupRunnersNodeUser
+// ListGroupRunnersNodeVCSEvent
 // ListGroupRunnersNodeWorkspace
+// ListGroupRunnersNodeWorkspaceVCSProviderLink
 type ListGroupRunnersNode interface {
 	implementsGraphQLInterfaceListGroupRunnersNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -14170,8 +18545,14 @@ func (v *ListGroupRunnersNodeServiceAccount) implementsGraphQLInterfaceListGroup
 func (v *ListGroupRunnersNodeStateVersion) implementsGraphQLInterfaceListGroupRunnersNode()         {}
 func (v *ListGroupRunnersNodeStateVersionOutput) implementsGraphQLInterfaceListGroupRunnersNode()   {}
 func (v *ListGroupRunnersNodeTeam) implementsGraphQLInterfaceListGroupRunnersNode()                 {}
-func (v *ListGroupRunnersNodeUser) implementsGraphQLInterfaceListGroupRunnersNode()                 {}
-func (v *ListGroupRunnersNodeWorkspace) implementsGraphQLInterfaceListGroupRunnersNode()            {}
+func (v *ListGroupRunnersNodeTerraformModule) implementsGraphQLInterfaceListGroupRunnersNode()      {}
+func (v *ListGroupRunnersNodeTerraformModuleVersion) implementsGraphQLInterfaceListGroupRunnersNode() {
+}
+func (v *ListGroupRunnersNodeUser) implementsGraphQLInterfaceListGroupRunnersNode()      {}
+func (v *ListGroupRunnersNodeVCSEvent) implementsGraphQLInterfaceListGroupRunnersNode()  {}
+func (v *ListGroupRunnersNodeWorkspace) implementsGraphQLInterfaceListGroupRunnersNode() {}
+func (v *ListGroupRunnersNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceListGroupRunnersNode() {
+}
 
 func __unmarshalListGroupRunnersNode(b []byte, v *ListGroupRunnersNode) error {
 	if string(b) == "null" {
@@ -14226,11 +18607,23 @@ func __unmarshalListGroupRunnersNode(b []byte, v *ListGroupRunnersNode) error {
 	case "Team":
 		*v = new(ListGroupRunnersNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(ListGroupRunnersNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(ListGroupRunnersNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(ListGroupRunnersNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(ListGroupRunnersNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(ListGroupRunnersNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(ListGroupRunnersNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -14349,6 +18742,22 @@ func __marshalListGroupRunnersNode(v *ListGroupRunnersNode) ([]byte, error) {
 			*ListGroupRunnersNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *ListGroupRunnersNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *ListGroupRunnersNodeUser:
 		typename = "User"
 
@@ -14357,12 +18766,28 @@ func __marshalListGroupRunnersNode(v *ListGroupRunnersNode) ([]byte, error) {
 			*ListGroupRunnersNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *ListGroupRunnersNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *ListGroupRunnersNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*ListGroupRunnersNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupRunnersNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupRunnersNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -14663,6 +19088,22 @@ type ListGroupRunnersNodeTeam struct {
 // GetTypename returns ListGroupRunnersNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *ListGroupRunnersNodeTeam) GetTypename() *string { return v.Typename }
 
+// ListGroupRunnersNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListGroupRunnersNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type ListGroupRunnersNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // ListGroupRunnersNodeUser includes the requested fields of the GraphQL type User.
 type ListGroupRunnersNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -14671,6 +19112,14 @@ type ListGroupRunnersNodeUser struct {
 // GetTypename returns ListGroupRunnersNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *ListGroupRunnersNodeUser) GetTypename() *string { return v.Typename }
 
+// ListGroupRunnersNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type ListGroupRunnersNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // ListGroupRunnersNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type ListGroupRunnersNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -14678,6 +19127,14 @@ type ListGroupRunnersNodeWorkspace struct {
 
 // GetTypename returns ListGroupRunnersNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *ListGroupRunnersNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListGroupRunnersNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type ListGroupRunnersNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupRunnersNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupRunnersNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // ListGroupRunnersResponse is returned by ListGroupRunners on success.
 type ListGroupRunnersResponse struct {
@@ -14747,6 +19204,755 @@ func (v *ListGroupRunnersResponse) __premarshalJSON() (*__premarshalListGroupRun
 			if err != nil {
 				return nil, fmt.Errorf(
 					"unable to marshal ListGroupRunnersResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// ListGroupTerraformModulesNode includes the requested fields of the GraphQL interface Node.
+//
+// ListGroupTerraformModulesNode is implemented by the following types:
+// ListGroupTerraformModulesNodeConfigurationVersion
+// ListGroupTerraformModulesNodeGroup
+// ListGroupTerraformModulesNodeJob
+// ListGroupTerraformModulesNodeNamespaceMembership
+// ListGroupTerraformModulesNodeNamespaceVariable
+// ListGroupTerraformModulesNodeRole
+// ListGroupTerraformModulesNodeRun
+// ListGroupTerraformModulesNodeRunner
+// ListGroupTerraformModulesNodeRunnerSession
+// ListGroupTerraformModulesNodeServiceAccount
+// ListGroupTerraformModulesNodeStateVersion
+// ListGroupTerraformModulesNodeStateVersionOutput
+// ListGroupTerraformModulesNodeTeam
+// ListGroupTerraformModulesNodeTerraformModule
+// ListGroupTerraformModulesNodeTerraformModuleVersion
+// ListGroupTerraformModulesNodeUser
+// ListGroupTerraformModulesNodeVCSEvent
+// ListGroupTerraformModulesNodeWorkspace
+// ListGroupTerraformModulesNodeWorkspaceVCSProviderLink
+type ListGroupTerraformModulesNode interface {
+	implementsGraphQLInterfaceListGroupTerraformModulesNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *ListGroupTerraformModulesNodeConfigurationVersion) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeGroup) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeJob) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeNamespaceMembership) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeNamespaceVariable) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeRole) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeRun) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeRunner) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeRunnerSession) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeServiceAccount) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeStateVersion) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeStateVersionOutput) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeTeam) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeTerraformModule) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeTerraformModuleVersion) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeUser) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeVCSEvent) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeWorkspace) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+func (v *ListGroupTerraformModulesNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceListGroupTerraformModulesNode() {
+}
+
+func __unmarshalListGroupTerraformModulesNode(b []byte, v *ListGroupTerraformModulesNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(ListGroupTerraformModulesNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(ListGroupTerraformModulesNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(ListGroupTerraformModulesNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(ListGroupTerraformModulesNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(ListGroupTerraformModulesNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(ListGroupTerraformModulesNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(ListGroupTerraformModulesNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(ListGroupTerraformModulesNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(ListGroupTerraformModulesNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(ListGroupTerraformModulesNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(ListGroupTerraformModulesNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(ListGroupTerraformModulesNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(ListGroupTerraformModulesNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(ListGroupTerraformModulesNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(ListGroupTerraformModulesNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(ListGroupTerraformModulesNodeUser)
+		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(ListGroupTerraformModulesNodeVCSEvent)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(ListGroupTerraformModulesNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(ListGroupTerraformModulesNodeWorkspaceVCSProviderLink)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for ListGroupTerraformModulesNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalListGroupTerraformModulesNode(v *ListGroupTerraformModulesNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *ListGroupTerraformModulesNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListGroupTerraformModulesNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListGroupTerraformModulesNodeWorkspaceVCSProviderLink
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for ListGroupTerraformModulesNode: "%T"`, v)
+	}
+}
+
+// ListGroupTerraformModulesNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type ListGroupTerraformModulesNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeGroup includes the requested fields of the GraphQL type Group.
+type ListGroupTerraformModulesNodeGroup struct {
+	Typename         *string                                                                     `json:"__typename"`
+	FullPath         string                                                                      `json:"fullPath"`
+	TerraformModules ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection `json:"terraformModules"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroup) GetTypename() *string { return v.Typename }
+
+// GetFullPath returns ListGroupTerraformModulesNodeGroup.FullPath, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroup) GetFullPath() string { return v.FullPath }
+
+// GetTerraformModules returns ListGroupTerraformModulesNodeGroup.TerraformModules, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroup) GetTerraformModules() ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection {
+	return v.TerraformModules
+}
+
+// ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection includes the requested fields of the GraphQL type TerraformModuleConnection.
+type ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection struct {
+	TotalCount int                                                                                                    `json:"totalCount"`
+	PageInfo   ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo                    `json:"pageInfo"`
+	Edges      []*ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetPageInfo returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection) GetPageInfo() ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnection) GetEdges() []*ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge {
+	return v.Edges
+}
+
+// ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge includes the requested fields of the GraphQL type TerraformModuleEdge.
+type ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge struct {
+	Node *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule `json:"node"`
+}
+
+// GetNode returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge) GetNode() *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule {
+	return v.Node
+}
+
+// ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule struct {
+	TerraformModuleDetail `json:"-"`
+}
+
+// GetId returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetId() string {
+	return v.TerraformModuleDetail.Id
+}
+
+// GetMetadata returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Metadata, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetMetadata() TerraformModuleDetailMetadataResourceMetadata {
+	return v.TerraformModuleDetail.Metadata
+}
+
+// GetName returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Name, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetName() string {
+	return v.TerraformModuleDetail.Name
+}
+
+// GetSystem returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.System, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetSystem() string {
+	return v.TerraformModuleDetail.System
+}
+
+// GetSource returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Source, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetSource() string {
+	return v.TerraformModuleDetail.Source
+}
+
+// GetRegistryNamespace returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.RegistryNamespace, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetRegistryNamespace() string {
+	return v.TerraformModuleDetail.RegistryNamespace
+}
+
+// GetGroupPath returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetGroupPath() string {
+	return v.TerraformModuleDetail.GroupPath
+}
+
+// GetResourcePath returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetResourcePath() string {
+	return v.TerraformModuleDetail.ResourcePath
+}
+
+// GetPrivate returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Private, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetPrivate() bool {
+	return v.TerraformModuleDetail.Private
+}
+
+// GetRepositoryUrl returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetRepositoryUrl() string {
+	return v.TerraformModuleDetail.RepositoryUrl
+}
+
+// GetCreatedBy returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetCreatedBy() string {
+	return v.TerraformModuleDetail.CreatedBy
+}
+
+// GetLabels returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Labels, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetLabels() []TerraformModuleDetailLabelsTerraformModuleLabel {
+	return v.TerraformModuleDetail.Labels
+}
+
+// GetLatestVersion returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.LatestVersion, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetLatestVersion() *TerraformModuleDetailLatestVersionTerraformModuleVersion {
+	return v.TerraformModuleDetail.LatestVersion
+}
+
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule struct {
+	Id string `json:"id"`
+
+	Metadata TerraformModuleDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	System string `json:"system"`
+
+	Source string `json:"source"`
+
+	RegistryNamespace string `json:"registryNamespace"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Private bool `json:"private"`
+
+	RepositoryUrl string `json:"repositoryUrl"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []TerraformModuleDetailLabelsTerraformModuleLabel `json:"labels"`
+
+	LatestVersion *TerraformModuleDetailLatestVersionTerraformModuleVersion `json:"latestVersion"`
+}
+
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) __premarshalJSON() (*__premarshalListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule, error) {
+	var retval __premarshalListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule
+
+	retval.Id = v.TerraformModuleDetail.Id
+	retval.Metadata = v.TerraformModuleDetail.Metadata
+	retval.Name = v.TerraformModuleDetail.Name
+	retval.System = v.TerraformModuleDetail.System
+	retval.Source = v.TerraformModuleDetail.Source
+	retval.RegistryNamespace = v.TerraformModuleDetail.RegistryNamespace
+	retval.GroupPath = v.TerraformModuleDetail.GroupPath
+	retval.ResourcePath = v.TerraformModuleDetail.ResourcePath
+	retval.Private = v.TerraformModuleDetail.Private
+	retval.RepositoryUrl = v.TerraformModuleDetail.RepositoryUrl
+	retval.CreatedBy = v.TerraformModuleDetail.CreatedBy
+	retval.Labels = v.TerraformModuleDetail.Labels
+	retval.LatestVersion = v.TerraformModuleDetail.LatestVersion
+	return &retval, nil
+}
+
+// ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeGroupTerraformModulesTerraformModuleConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListGroupTerraformModulesNodeJob includes the requested fields of the GraphQL type Job.
+type ListGroupTerraformModulesNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeJob) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type ListGroupTerraformModulesNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type ListGroupTerraformModulesNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeRole includes the requested fields of the GraphQL type Role.
+type ListGroupTerraformModulesNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeRole) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeRun includes the requested fields of the GraphQL type Run.
+type ListGroupTerraformModulesNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeRun) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListGroupTerraformModulesNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeRunner) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type ListGroupTerraformModulesNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListGroupTerraformModulesNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type ListGroupTerraformModulesNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type ListGroupTerraformModulesNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeTeam includes the requested fields of the GraphQL type Team.
+type ListGroupTerraformModulesNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeTeam) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListGroupTerraformModulesNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type ListGroupTerraformModulesNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeTerraformModuleVersion) GetTypename() *string {
+	return v.Typename
+}
+
+// ListGroupTerraformModulesNodeUser includes the requested fields of the GraphQL type User.
+type ListGroupTerraformModulesNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeUser) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type ListGroupTerraformModulesNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeVCSEvent) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type ListGroupTerraformModulesNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListGroupTerraformModulesNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type ListGroupTerraformModulesNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListGroupTerraformModulesNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
+
+// ListGroupTerraformModulesResponse is returned by ListGroupTerraformModules on success.
+type ListGroupTerraformModulesResponse struct {
+	Node *ListGroupTerraformModulesNode `json:"-"`
+}
+
+// GetNode returns ListGroupTerraformModulesResponse.Node, and is useful for accessing the field via an interface.
+func (v *ListGroupTerraformModulesResponse) GetNode() *ListGroupTerraformModulesNode { return v.Node }
+
+func (v *ListGroupTerraformModulesResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListGroupTerraformModulesResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListGroupTerraformModulesResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(ListGroupTerraformModulesNode)
+			err = __unmarshalListGroupTerraformModulesNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal ListGroupTerraformModulesResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalListGroupTerraformModulesResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *ListGroupTerraformModulesResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListGroupTerraformModulesResponse) __premarshalJSON() (*__premarshalListGroupTerraformModulesResponse, error) {
+	var retval __premarshalListGroupTerraformModulesResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalListGroupTerraformModulesNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal ListGroupTerraformModulesResponse.Node: %w", err)
 			}
 		}
 	}
@@ -14929,8 +20135,12 @@ func (v *ListGroupsResponse) GetGroups() ListGroupsGroupsGroupConnection { retur
 // ListRunnerServiceAccountsNodeStateVersion
 // ListRunnerServiceAccountsNodeStateVersionOutput
 // ListRunnerServiceAccountsNodeTeam
+// ListRunnerServiceAccountsNodeTerraformModule
+// ListRunnerServiceAccountsNodeTerraformModuleVersion
 // ListRunnerServiceAccountsNodeUser
+// ListRunnerServiceAccountsNodeVCSEvent
 // ListRunnerServiceAccountsNodeWorkspace
+// ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink
 type ListRunnerServiceAccountsNode interface {
 	implementsGraphQLInterfaceListRunnerServiceAccountsNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -14963,9 +20173,17 @@ func (v *ListRunnerServiceAccountsNodeStateVersionOutput) implementsGraphQLInter
 }
 func (v *ListRunnerServiceAccountsNodeTeam) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
 }
+func (v *ListRunnerServiceAccountsNodeTerraformModule) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeTerraformModuleVersion) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
 func (v *ListRunnerServiceAccountsNodeUser) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
 }
+func (v *ListRunnerServiceAccountsNodeVCSEvent) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
 func (v *ListRunnerServiceAccountsNodeWorkspace) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
+}
+func (v *ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceListRunnerServiceAccountsNode() {
 }
 
 func __unmarshalListRunnerServiceAccountsNode(b []byte, v *ListRunnerServiceAccountsNode) error {
@@ -15021,11 +20239,23 @@ func __unmarshalListRunnerServiceAccountsNode(b []byte, v *ListRunnerServiceAcco
 	case "Team":
 		*v = new(ListRunnerServiceAccountsNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(ListRunnerServiceAccountsNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(ListRunnerServiceAccountsNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(ListRunnerServiceAccountsNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(ListRunnerServiceAccountsNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(ListRunnerServiceAccountsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -15144,6 +20374,22 @@ func __marshalListRunnerServiceAccountsNode(v *ListRunnerServiceAccountsNode) ([
 			*ListRunnerServiceAccountsNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *ListRunnerServiceAccountsNodeUser:
 		typename = "User"
 
@@ -15152,12 +20398,28 @@ func __marshalListRunnerServiceAccountsNode(v *ListRunnerServiceAccountsNode) ([
 			*ListRunnerServiceAccountsNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *ListRunnerServiceAccountsNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*ListRunnerServiceAccountsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -15452,6 +20714,24 @@ type ListRunnerServiceAccountsNodeTeam struct {
 // GetTypename returns ListRunnerServiceAccountsNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *ListRunnerServiceAccountsNodeTeam) GetTypename() *string { return v.Typename }
 
+// ListRunnerServiceAccountsNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListRunnerServiceAccountsNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type ListRunnerServiceAccountsNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeTerraformModuleVersion) GetTypename() *string {
+	return v.Typename
+}
+
 // ListRunnerServiceAccountsNodeUser includes the requested fields of the GraphQL type User.
 type ListRunnerServiceAccountsNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -15460,6 +20740,14 @@ type ListRunnerServiceAccountsNodeUser struct {
 // GetTypename returns ListRunnerServiceAccountsNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *ListRunnerServiceAccountsNodeUser) GetTypename() *string { return v.Typename }
 
+// ListRunnerServiceAccountsNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type ListRunnerServiceAccountsNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // ListRunnerServiceAccountsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type ListRunnerServiceAccountsNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -15467,6 +20755,16 @@ type ListRunnerServiceAccountsNodeWorkspace struct {
 
 // GetTypename returns ListRunnerServiceAccountsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *ListRunnerServiceAccountsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *ListRunnerServiceAccountsNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
 
 // ListRunnerServiceAccountsResponse is returned by ListRunnerServiceAccounts on success.
 type ListRunnerServiceAccountsResponse struct {
@@ -15830,8 +21128,12 @@ func (v *ListRunsRunsRunConnectionPageInfo) GetEndCursor() *string { return v.En
 // ListServiceAccountsNodeStateVersion
 // ListServiceAccountsNodeStateVersionOutput
 // ListServiceAccountsNodeTeam
+// ListServiceAccountsNodeTerraformModule
+// ListServiceAccountsNodeTerraformModuleVersion
 // ListServiceAccountsNodeUser
+// ListServiceAccountsNodeVCSEvent
 // ListServiceAccountsNodeWorkspace
+// ListServiceAccountsNodeWorkspaceVCSProviderLink
 type ListServiceAccountsNode interface {
 	implementsGraphQLInterfaceListServiceAccountsNode()
 	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
@@ -15854,9 +21156,16 @@ func (v *ListServiceAccountsNodeServiceAccount) implementsGraphQLInterfaceListSe
 func (v *ListServiceAccountsNodeStateVersion) implementsGraphQLInterfaceListServiceAccountsNode()   {}
 func (v *ListServiceAccountsNodeStateVersionOutput) implementsGraphQLInterfaceListServiceAccountsNode() {
 }
-func (v *ListServiceAccountsNodeTeam) implementsGraphQLInterfaceListServiceAccountsNode()      {}
+func (v *ListServiceAccountsNodeTeam) implementsGraphQLInterfaceListServiceAccountsNode() {}
+func (v *ListServiceAccountsNodeTerraformModule) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
+func (v *ListServiceAccountsNodeTerraformModuleVersion) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
 func (v *ListServiceAccountsNodeUser) implementsGraphQLInterfaceListServiceAccountsNode()      {}
+func (v *ListServiceAccountsNodeVCSEvent) implementsGraphQLInterfaceListServiceAccountsNode()  {}
 func (v *ListServiceAccountsNodeWorkspace) implementsGraphQLInterfaceListServiceAccountsNode() {}
+func (v *ListServiceAccountsNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceListServiceAccountsNode() {
+}
 
 func __unmarshalListServiceAccountsNode(b []byte, v *ListServiceAccountsNode) error {
 	if string(b) == "null" {
@@ -15911,11 +21220,23 @@ func __unmarshalListServiceAccountsNode(b []byte, v *ListServiceAccountsNode) er
 	case "Team":
 		*v = new(ListServiceAccountsNodeTeam)
 		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(ListServiceAccountsNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(ListServiceAccountsNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(ListServiceAccountsNodeUser)
 		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(ListServiceAccountsNodeVCSEvent)
+		return json.Unmarshal(b, *v)
 	case "Workspace":
 		*v = new(ListServiceAccountsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(ListServiceAccountsNodeWorkspaceVCSProviderLink)
 		return json.Unmarshal(b, *v)
 	case "":
 		return fmt.Errorf(
@@ -16034,6 +21355,22 @@ func __marshalListServiceAccountsNode(v *ListServiceAccountsNode) ([]byte, error
 			*ListServiceAccountsNodeTeam
 		}{typename, v}
 		return json.Marshal(result)
+	case *ListServiceAccountsNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
 	case *ListServiceAccountsNodeUser:
 		typename = "User"
 
@@ -16042,12 +21379,28 @@ func __marshalListServiceAccountsNode(v *ListServiceAccountsNode) ([]byte, error
 			*ListServiceAccountsNodeUser
 		}{typename, v}
 		return json.Marshal(result)
+	case *ListServiceAccountsNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
 	case *ListServiceAccountsNodeWorkspace:
 		typename = "Workspace"
 
 		result := struct {
 			TypeName string `json:"__typename"`
 			*ListServiceAccountsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListServiceAccountsNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListServiceAccountsNodeWorkspaceVCSProviderLink
 		}{typename, v}
 		return json.Marshal(result)
 	case nil:
@@ -16342,6 +21695,22 @@ type ListServiceAccountsNodeTeam struct {
 // GetTypename returns ListServiceAccountsNodeTeam.Typename, and is useful for accessing the field via an interface.
 func (v *ListServiceAccountsNodeTeam) GetTypename() *string { return v.Typename }
 
+// ListServiceAccountsNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListServiceAccountsNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type ListServiceAccountsNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
 // ListServiceAccountsNodeUser includes the requested fields of the GraphQL type User.
 type ListServiceAccountsNodeUser struct {
 	Typename *string `json:"__typename"`
@@ -16350,6 +21719,14 @@ type ListServiceAccountsNodeUser struct {
 // GetTypename returns ListServiceAccountsNodeUser.Typename, and is useful for accessing the field via an interface.
 func (v *ListServiceAccountsNodeUser) GetTypename() *string { return v.Typename }
 
+// ListServiceAccountsNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type ListServiceAccountsNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeVCSEvent) GetTypename() *string { return v.Typename }
+
 // ListServiceAccountsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
 type ListServiceAccountsNodeWorkspace struct {
 	Typename *string `json:"__typename"`
@@ -16357,6 +21734,14 @@ type ListServiceAccountsNodeWorkspace struct {
 
 // GetTypename returns ListServiceAccountsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
 func (v *ListServiceAccountsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListServiceAccountsNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type ListServiceAccountsNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListServiceAccountsNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *ListServiceAccountsNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
 
 // ListServiceAccountsResponse is returned by ListServiceAccounts on success.
 type ListServiceAccountsResponse struct {
@@ -16619,6 +22004,965 @@ func (v *ListSharedRunnersSharedRunnersRunnerConnectionPageInfo) GetHasNextPage(
 
 // GetEndCursor returns ListSharedRunnersSharedRunnersRunnerConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
 func (v *ListSharedRunnersSharedRunnersRunnerConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListTerraformModuleVersionsNode includes the requested fields of the GraphQL interface Node.
+//
+// ListTerraformModuleVersionsNode is implemented by the following types:
+// ListTerraformModuleVersionsNodeConfigurationVersion
+// ListTerraformModuleVersionsNodeGroup
+// ListTerraformModuleVersionsNodeJob
+// ListTerraformModuleVersionsNodeNamespaceMembership
+// ListTerraformModuleVersionsNodeNamespaceVariable
+// ListTerraformModuleVersionsNodeRole
+// ListTerraformModuleVersionsNodeRun
+// ListTerraformModuleVersionsNodeRunner
+// ListTerraformModuleVersionsNodeRunnerSession
+// ListTerraformModuleVersionsNodeServiceAccount
+// ListTerraformModuleVersionsNodeStateVersion
+// ListTerraformModuleVersionsNodeStateVersionOutput
+// ListTerraformModuleVersionsNodeTeam
+// ListTerraformModuleVersionsNodeTerraformModule
+// ListTerraformModuleVersionsNodeTerraformModuleVersion
+// ListTerraformModuleVersionsNodeUser
+// ListTerraformModuleVersionsNodeVCSEvent
+// ListTerraformModuleVersionsNodeWorkspace
+// ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink
+type ListTerraformModuleVersionsNode interface {
+	implementsGraphQLInterfaceListTerraformModuleVersionsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *ListTerraformModuleVersionsNodeConfigurationVersion) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeGroup) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeJob) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeNamespaceMembership) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeNamespaceVariable) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeRole) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeRun) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeRunner) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeRunnerSession) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeServiceAccount) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeStateVersion) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeStateVersionOutput) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeTeam) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeTerraformModule) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersion) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeUser) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeVCSEvent) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeWorkspace) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+func (v *ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceListTerraformModuleVersionsNode() {
+}
+
+func __unmarshalListTerraformModuleVersionsNode(b []byte, v *ListTerraformModuleVersionsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(ListTerraformModuleVersionsNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(ListTerraformModuleVersionsNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(ListTerraformModuleVersionsNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(ListTerraformModuleVersionsNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(ListTerraformModuleVersionsNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(ListTerraformModuleVersionsNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(ListTerraformModuleVersionsNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(ListTerraformModuleVersionsNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(ListTerraformModuleVersionsNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(ListTerraformModuleVersionsNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(ListTerraformModuleVersionsNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(ListTerraformModuleVersionsNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(ListTerraformModuleVersionsNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(ListTerraformModuleVersionsNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(ListTerraformModuleVersionsNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(ListTerraformModuleVersionsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(ListTerraformModuleVersionsNodeVCSEvent)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(ListTerraformModuleVersionsNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for ListTerraformModuleVersionsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalListTerraformModuleVersionsNode(v *ListTerraformModuleVersionsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *ListTerraformModuleVersionsNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for ListTerraformModuleVersionsNode: "%T"`, v)
+	}
+}
+
+// ListTerraformModuleVersionsNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type ListTerraformModuleVersionsNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeConfigurationVersion) GetTypename() *string {
+	return v.Typename
+}
+
+// ListTerraformModuleVersionsNodeGroup includes the requested fields of the GraphQL type Group.
+type ListTerraformModuleVersionsNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeGroup) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeJob includes the requested fields of the GraphQL type Job.
+type ListTerraformModuleVersionsNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeJob) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type ListTerraformModuleVersionsNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type ListTerraformModuleVersionsNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeRole includes the requested fields of the GraphQL type Role.
+type ListTerraformModuleVersionsNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeRole) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeRun includes the requested fields of the GraphQL type Run.
+type ListTerraformModuleVersionsNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeRun) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeRunner includes the requested fields of the GraphQL type Runner.
+type ListTerraformModuleVersionsNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeRunner) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type ListTerraformModuleVersionsNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type ListTerraformModuleVersionsNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type ListTerraformModuleVersionsNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type ListTerraformModuleVersionsNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeTeam includes the requested fields of the GraphQL type Team.
+type ListTerraformModuleVersionsNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTeam) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListTerraformModuleVersionsNodeTerraformModule struct {
+	Typename     *string                                                                                `json:"__typename"`
+	Id           string                                                                                 `json:"id"`
+	ResourcePath string                                                                                 `json:"resourcePath"`
+	Versions     ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection `json:"versions"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// GetId returns ListTerraformModuleVersionsNodeTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModule) GetId() string { return v.Id }
+
+// GetResourcePath returns ListTerraformModuleVersionsNodeTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModule) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+// GetVersions returns ListTerraformModuleVersionsNodeTerraformModule.Versions, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModule) GetVersions() ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection {
+	return v.Versions
+}
+
+// ListTerraformModuleVersionsNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type ListTerraformModuleVersionsNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersion) GetTypename() *string {
+	return v.Typename
+}
+
+// ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection includes the requested fields of the GraphQL type TerraformModuleVersionConnection.
+type ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection struct {
+	TotalCount int                                                                                                                      `json:"totalCount"`
+	PageInfo   ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo                           `json:"pageInfo"`
+	Edges      []*ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetPageInfo returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection) GetPageInfo() ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnection) GetEdges() []*ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdge {
+	return v.Edges
+}
+
+// ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdge includes the requested fields of the GraphQL type TerraformModuleVersionEdge.
+type ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdge struct {
+	Node *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion `json:"node"`
+}
+
+// GetNode returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdge) GetNode() *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion {
+	return v.Node
+}
+
+// ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion struct {
+	TerraformModuleVersionDetail `json:"-"`
+}
+
+// GetId returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Id, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetId() string {
+	return v.TerraformModuleVersionDetail.Id
+}
+
+// GetMetadata returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Metadata, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetMetadata() TerraformModuleVersionDetailMetadataResourceMetadata {
+	return v.TerraformModuleVersionDetail.Metadata
+}
+
+// GetVersion returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Version, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetVersion() string {
+	return v.TerraformModuleVersionDetail.Version
+}
+
+// GetStatus returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Status, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetStatus() string {
+	return v.TerraformModuleVersionDetail.Status
+}
+
+// GetError returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Error, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetError() string {
+	return v.TerraformModuleVersionDetail.Error
+}
+
+// GetDiagnostics returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Diagnostics, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetDiagnostics() string {
+	return v.TerraformModuleVersionDetail.Diagnostics
+}
+
+// GetShaSum returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.ShaSum, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetShaSum() string {
+	return v.TerraformModuleVersionDetail.ShaSum
+}
+
+// GetLatest returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Latest, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetLatest() bool {
+	return v.TerraformModuleVersionDetail.Latest
+}
+
+// GetCreatedBy returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetCreatedBy() string {
+	return v.TerraformModuleVersionDetail.CreatedBy
+}
+
+// GetSubmodules returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Submodules, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetSubmodules() []string {
+	return v.TerraformModuleVersionDetail.Submodules
+}
+
+// GetExamples returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Examples, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetExamples() []string {
+	return v.TerraformModuleVersionDetail.Examples
+}
+
+// GetModule returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion.Module, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) GetModule() TerraformModuleVersionDetailModuleTerraformModule {
+	return v.TerraformModuleVersionDetail.Module
+}
+
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleVersionDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion struct {
+	Id string `json:"id"`
+
+	Metadata TerraformModuleVersionDetailMetadataResourceMetadata `json:"metadata"`
+
+	Version string `json:"version"`
+
+	Status string `json:"status"`
+
+	Error string `json:"error"`
+
+	Diagnostics string `json:"diagnostics"`
+
+	ShaSum string `json:"shaSum"`
+
+	Latest bool `json:"latest"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Submodules []string `json:"submodules"`
+
+	Examples []string `json:"examples"`
+
+	Module TerraformModuleVersionDetailModuleTerraformModule `json:"module"`
+}
+
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion) __premarshalJSON() (*__premarshalListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion, error) {
+	var retval __premarshalListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionEdgesTerraformModuleVersionEdgeNodeTerraformModuleVersion
+
+	retval.Id = v.TerraformModuleVersionDetail.Id
+	retval.Metadata = v.TerraformModuleVersionDetail.Metadata
+	retval.Version = v.TerraformModuleVersionDetail.Version
+	retval.Status = v.TerraformModuleVersionDetail.Status
+	retval.Error = v.TerraformModuleVersionDetail.Error
+	retval.Diagnostics = v.TerraformModuleVersionDetail.Diagnostics
+	retval.ShaSum = v.TerraformModuleVersionDetail.ShaSum
+	retval.Latest = v.TerraformModuleVersionDetail.Latest
+	retval.CreatedBy = v.TerraformModuleVersionDetail.CreatedBy
+	retval.Submodules = v.TerraformModuleVersionDetail.Submodules
+	retval.Examples = v.TerraformModuleVersionDetail.Examples
+	retval.Module = v.TerraformModuleVersionDetail.Module
+	return &retval, nil
+}
+
+// ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeTerraformModuleVersionsTerraformModuleVersionConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ListTerraformModuleVersionsNodeUser includes the requested fields of the GraphQL type User.
+type ListTerraformModuleVersionsNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeUser) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type ListTerraformModuleVersionsNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeVCSEvent) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type ListTerraformModuleVersionsNodeWorkspace struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsNodeWorkspaceVCSProviderLink) GetTypename() *string {
+	return v.Typename
+}
+
+// ListTerraformModuleVersionsResponse is returned by ListTerraformModuleVersions on success.
+type ListTerraformModuleVersionsResponse struct {
+	Node *ListTerraformModuleVersionsNode `json:"-"`
+}
+
+// GetNode returns ListTerraformModuleVersionsResponse.Node, and is useful for accessing the field via an interface.
+func (v *ListTerraformModuleVersionsResponse) GetNode() *ListTerraformModuleVersionsNode {
+	return v.Node
+}
+
+func (v *ListTerraformModuleVersionsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListTerraformModuleVersionsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListTerraformModuleVersionsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(ListTerraformModuleVersionsNode)
+			err = __unmarshalListTerraformModuleVersionsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal ListTerraformModuleVersionsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalListTerraformModuleVersionsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *ListTerraformModuleVersionsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListTerraformModuleVersionsResponse) __premarshalJSON() (*__premarshalListTerraformModuleVersionsResponse, error) {
+	var retval __premarshalListTerraformModuleVersionsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalListTerraformModuleVersionsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal ListTerraformModuleVersionsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// ListTerraformModulesResponse is returned by ListTerraformModules on success.
+type ListTerraformModulesResponse struct {
+	TerraformModules ListTerraformModulesTerraformModulesTerraformModuleConnection `json:"terraformModules"`
+}
+
+// GetTerraformModules returns ListTerraformModulesResponse.TerraformModules, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesResponse) GetTerraformModules() ListTerraformModulesTerraformModulesTerraformModuleConnection {
+	return v.TerraformModules
+}
+
+// ListTerraformModulesTerraformModulesTerraformModuleConnection includes the requested fields of the GraphQL type TerraformModuleConnection.
+type ListTerraformModulesTerraformModulesTerraformModuleConnection struct {
+	TotalCount int                                                                                      `json:"totalCount"`
+	PageInfo   ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo                    `json:"pageInfo"`
+	Edges      []*ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge `json:"edges"`
+}
+
+// GetTotalCount returns ListTerraformModulesTerraformModulesTerraformModuleConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetPageInfo returns ListTerraformModulesTerraformModulesTerraformModuleConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnection) GetPageInfo() ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ListTerraformModulesTerraformModulesTerraformModuleConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnection) GetEdges() []*ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge {
+	return v.Edges
+}
+
+// ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge includes the requested fields of the GraphQL type TerraformModuleEdge.
+type ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge struct {
+	Node *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule `json:"node"`
+}
+
+// GetNode returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdge) GetNode() *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule {
+	return v.Node
+}
+
+// ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule struct {
+	TerraformModuleDetail `json:"-"`
+}
+
+// GetId returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetId() string {
+	return v.TerraformModuleDetail.Id
+}
+
+// GetMetadata returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Metadata, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetMetadata() TerraformModuleDetailMetadataResourceMetadata {
+	return v.TerraformModuleDetail.Metadata
+}
+
+// GetName returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Name, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetName() string {
+	return v.TerraformModuleDetail.Name
+}
+
+// GetSystem returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.System, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetSystem() string {
+	return v.TerraformModuleDetail.System
+}
+
+// GetSource returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Source, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetSource() string {
+	return v.TerraformModuleDetail.Source
+}
+
+// GetRegistryNamespace returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.RegistryNamespace, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetRegistryNamespace() string {
+	return v.TerraformModuleDetail.RegistryNamespace
+}
+
+// GetGroupPath returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.GroupPath, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetGroupPath() string {
+	return v.TerraformModuleDetail.GroupPath
+}
+
+// GetResourcePath returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetResourcePath() string {
+	return v.TerraformModuleDetail.ResourcePath
+}
+
+// GetPrivate returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Private, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetPrivate() bool {
+	return v.TerraformModuleDetail.Private
+}
+
+// GetRepositoryUrl returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetRepositoryUrl() string {
+	return v.TerraformModuleDetail.RepositoryUrl
+}
+
+// GetCreatedBy returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetCreatedBy() string {
+	return v.TerraformModuleDetail.CreatedBy
+}
+
+// GetLabels returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.Labels, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetLabels() []TerraformModuleDetailLabelsTerraformModuleLabel {
+	return v.TerraformModuleDetail.Labels
+}
+
+// GetLatestVersion returns ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule.LatestVersion, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) GetLatestVersion() *TerraformModuleDetailLatestVersionTerraformModuleVersion {
+	return v.TerraformModuleDetail.LatestVersion
+}
+
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule struct {
+	Id string `json:"id"`
+
+	Metadata TerraformModuleDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	System string `json:"system"`
+
+	Source string `json:"source"`
+
+	RegistryNamespace string `json:"registryNamespace"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Private bool `json:"private"`
+
+	RepositoryUrl string `json:"repositoryUrl"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []TerraformModuleDetailLabelsTerraformModuleLabel `json:"labels"`
+
+	LatestVersion *TerraformModuleDetailLatestVersionTerraformModuleVersion `json:"latestVersion"`
+}
+
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule) __premarshalJSON() (*__premarshalListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule, error) {
+	var retval __premarshalListTerraformModulesTerraformModulesTerraformModuleConnectionEdgesTerraformModuleEdgeNodeTerraformModule
+
+	retval.Id = v.TerraformModuleDetail.Id
+	retval.Metadata = v.TerraformModuleDetail.Metadata
+	retval.Name = v.TerraformModuleDetail.Name
+	retval.System = v.TerraformModuleDetail.System
+	retval.Source = v.TerraformModuleDetail.Source
+	retval.RegistryNamespace = v.TerraformModuleDetail.RegistryNamespace
+	retval.GroupPath = v.TerraformModuleDetail.GroupPath
+	retval.ResourcePath = v.TerraformModuleDetail.ResourcePath
+	retval.Private = v.TerraformModuleDetail.Private
+	retval.RepositoryUrl = v.TerraformModuleDetail.RepositoryUrl
+	retval.CreatedBy = v.TerraformModuleDetail.CreatedBy
+	retval.Labels = v.TerraformModuleDetail.Labels
+	retval.LatestVersion = v.TerraformModuleDetail.LatestVersion
+	return &retval, nil
+}
+
+// ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListTerraformModulesTerraformModulesTerraformModuleConnectionPageInfo) GetEndCursor() *string {
 	return v.EndCursor
 }
 
@@ -18508,6 +24852,123 @@ type ServerVersionVersion struct {
 // GetVersion returns ServerVersionVersion.Version, and is useful for accessing the field via an interface.
 func (v *ServerVersionVersion) GetVersion() string { return v.Version }
 
+type ServiceAccountCreateTokenInput struct {
+	ClientMutationId *string `json:"clientMutationId"`
+	ServiceAccountId *string `json:"serviceAccountId"`
+	Token            string  `json:"token"`
+}
+
+// GetClientMutationId returns ServiceAccountCreateTokenInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetServiceAccountId returns ServiceAccountCreateTokenInput.ServiceAccountId, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenInput) GetServiceAccountId() *string { return v.ServiceAccountId }
+
+// GetToken returns ServiceAccountCreateTokenInput.Token, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenInput) GetToken() string { return v.Token }
+
+// ServiceAccountCreateTokenResponse is returned by ServiceAccountCreateToken on success.
+type ServiceAccountCreateTokenResponse struct {
+	ServiceAccountCreateToken ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload `json:"serviceAccountCreateToken"`
+}
+
+// GetServiceAccountCreateToken returns ServiceAccountCreateTokenResponse.ServiceAccountCreateToken, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenResponse) GetServiceAccountCreateToken() ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload {
+	return v.ServiceAccountCreateToken
+}
+
+// ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload includes the requested fields of the GraphQL type ServiceAccountCreateTokenPayload.
+type ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload struct {
+	Token     *string                                                                                             `json:"token"`
+	ExpiresIn *int                                                                                                `json:"expiresIn"`
+	Problems  []ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem `json:"problems"`
+}
+
+// GetToken returns ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload.Token, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload) GetToken() *string {
+	return v.Token
+}
+
+// GetExpiresIn returns ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload.ExpiresIn, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload) GetExpiresIn() *int {
+	return v.ExpiresIn
+}
+
+// GetProblems returns ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload.Problems, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayload) GetProblems() []ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem {
+	return v.Problems
+}
+
+// ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem) __premarshalJSON() (*__premarshalServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem, error) {
+	var retval __premarshalServiceAccountCreateTokenServiceAccountCreateTokenServiceAccountCreateTokenPayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
 // ServiceAccountDetail includes the GraphQL fields of ServiceAccount requested by the fragment ServiceAccountDetail.
 type ServiceAccountDetail struct {
 	Id                       string                                                 `json:"id"`
@@ -18626,6 +25087,272 @@ var AllServiceAccountSort = []ServiceAccountSort{
 	ServiceAccountSortUpdatedAtDesc,
 	ServiceAccountSortGroupLevelAsc,
 	ServiceAccountSortGroupLevelDesc,
+}
+
+// TerraformModuleDetail includes the GraphQL fields of TerraformModule requested by the fragment TerraformModuleDetail.
+type TerraformModuleDetail struct {
+	Id                string                                                    `json:"id"`
+	Metadata          TerraformModuleDetailMetadataResourceMetadata             `json:"metadata"`
+	Name              string                                                    `json:"name"`
+	System            string                                                    `json:"system"`
+	Source            string                                                    `json:"source"`
+	RegistryNamespace string                                                    `json:"registryNamespace"`
+	GroupPath         string                                                    `json:"groupPath"`
+	ResourcePath      string                                                    `json:"resourcePath"`
+	Private           bool                                                      `json:"private"`
+	RepositoryUrl     string                                                    `json:"repositoryUrl"`
+	CreatedBy         string                                                    `json:"createdBy"`
+	Labels            []TerraformModuleDetailLabelsTerraformModuleLabel         `json:"labels"`
+	LatestVersion     *TerraformModuleDetailLatestVersionTerraformModuleVersion `json:"latestVersion"`
+}
+
+// GetId returns TerraformModuleDetail.Id, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetId() string { return v.Id }
+
+// GetMetadata returns TerraformModuleDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetMetadata() TerraformModuleDetailMetadataResourceMetadata {
+	return v.Metadata
+}
+
+// GetName returns TerraformModuleDetail.Name, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetName() string { return v.Name }
+
+// GetSystem returns TerraformModuleDetail.System, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetSystem() string { return v.System }
+
+// GetSource returns TerraformModuleDetail.Source, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetSource() string { return v.Source }
+
+// GetRegistryNamespace returns TerraformModuleDetail.RegistryNamespace, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetRegistryNamespace() string { return v.RegistryNamespace }
+
+// GetGroupPath returns TerraformModuleDetail.GroupPath, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetGroupPath() string { return v.GroupPath }
+
+// GetResourcePath returns TerraformModuleDetail.ResourcePath, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetResourcePath() string { return v.ResourcePath }
+
+// GetPrivate returns TerraformModuleDetail.Private, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetPrivate() bool { return v.Private }
+
+// GetRepositoryUrl returns TerraformModuleDetail.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetRepositoryUrl() string { return v.RepositoryUrl }
+
+// GetCreatedBy returns TerraformModuleDetail.CreatedBy, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetCreatedBy() string { return v.CreatedBy }
+
+// GetLabels returns TerraformModuleDetail.Labels, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetLabels() []TerraformModuleDetailLabelsTerraformModuleLabel {
+	return v.Labels
+}
+
+// GetLatestVersion returns TerraformModuleDetail.LatestVersion, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetail) GetLatestVersion() *TerraformModuleDetailLatestVersionTerraformModuleVersion {
+	return v.LatestVersion
+}
+
+// TerraformModuleDetailLabelsTerraformModuleLabel includes the requested fields of the GraphQL type TerraformModuleLabel.
+type TerraformModuleDetailLabelsTerraformModuleLabel struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetKey returns TerraformModuleDetailLabelsTerraformModuleLabel.Key, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailLabelsTerraformModuleLabel) GetKey() string { return v.Key }
+
+// GetValue returns TerraformModuleDetailLabelsTerraformModuleLabel.Value, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailLabelsTerraformModuleLabel) GetValue() string { return v.Value }
+
+// TerraformModuleDetailLatestVersionTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type TerraformModuleDetailLatestVersionTerraformModuleVersion struct {
+	Id      string `json:"id"`
+	Version string `json:"version"`
+	Status  string `json:"status"`
+}
+
+// GetId returns TerraformModuleDetailLatestVersionTerraformModuleVersion.Id, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailLatestVersionTerraformModuleVersion) GetId() string { return v.Id }
+
+// GetVersion returns TerraformModuleDetailLatestVersionTerraformModuleVersion.Version, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailLatestVersionTerraformModuleVersion) GetVersion() string {
+	return v.Version
+}
+
+// GetStatus returns TerraformModuleDetailLatestVersionTerraformModuleVersion.Status, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailLatestVersionTerraformModuleVersion) GetStatus() string {
+	return v.Status
+}
+
+// TerraformModuleDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type TerraformModuleDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns TerraformModuleDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns TerraformModuleDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetUpdatedAt returns TerraformModuleDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailMetadataResourceMetadata) GetUpdatedAt() time.Time { return v.UpdatedAt }
+
+// GetTrn returns TerraformModuleDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *TerraformModuleDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+type TerraformModuleLabelInput struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetKey returns TerraformModuleLabelInput.Key, and is useful for accessing the field via an interface.
+func (v *TerraformModuleLabelInput) GetKey() string { return v.Key }
+
+// GetValue returns TerraformModuleLabelInput.Value, and is useful for accessing the field via an interface.
+func (v *TerraformModuleLabelInput) GetValue() string { return v.Value }
+
+type TerraformModuleLabelsFilter struct {
+	Labels []TerraformModuleLabelInput `json:"labels"`
+}
+
+// GetLabels returns TerraformModuleLabelsFilter.Labels, and is useful for accessing the field via an interface.
+func (v *TerraformModuleLabelsFilter) GetLabels() []TerraformModuleLabelInput { return v.Labels }
+
+type TerraformModuleSort string
+
+const (
+	TerraformModuleSortNameAsc        TerraformModuleSort = "NAME_ASC"
+	TerraformModuleSortNameDesc       TerraformModuleSort = "NAME_DESC"
+	TerraformModuleSortUpdatedAtAsc   TerraformModuleSort = "UPDATED_AT_ASC"
+	TerraformModuleSortUpdatedAtDesc  TerraformModuleSort = "UPDATED_AT_DESC"
+	TerraformModuleSortGroupLevelAsc  TerraformModuleSort = "GROUP_LEVEL_ASC"
+	TerraformModuleSortGroupLevelDesc TerraformModuleSort = "GROUP_LEVEL_DESC"
+)
+
+var AllTerraformModuleSort = []TerraformModuleSort{
+	TerraformModuleSortNameAsc,
+	TerraformModuleSortNameDesc,
+	TerraformModuleSortUpdatedAtAsc,
+	TerraformModuleSortUpdatedAtDesc,
+	TerraformModuleSortGroupLevelAsc,
+	TerraformModuleSortGroupLevelDesc,
+}
+
+// TerraformModuleVersionDetail includes the GraphQL fields of TerraformModuleVersion requested by the fragment TerraformModuleVersionDetail.
+type TerraformModuleVersionDetail struct {
+	Id          string                                               `json:"id"`
+	Metadata    TerraformModuleVersionDetailMetadataResourceMetadata `json:"metadata"`
+	Version     string                                               `json:"version"`
+	Status      string                                               `json:"status"`
+	Error       string                                               `json:"error"`
+	Diagnostics string                                               `json:"diagnostics"`
+	ShaSum      string                                               `json:"shaSum"`
+	Latest      bool                                                 `json:"latest"`
+	CreatedBy   string                                               `json:"createdBy"`
+	Submodules  []string                                             `json:"submodules"`
+	Examples    []string                                             `json:"examples"`
+	Module      TerraformModuleVersionDetailModuleTerraformModule    `json:"module"`
+}
+
+// GetId returns TerraformModuleVersionDetail.Id, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetId() string { return v.Id }
+
+// GetMetadata returns TerraformModuleVersionDetail.Metadata, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetMetadata() TerraformModuleVersionDetailMetadataResourceMetadata {
+	return v.Metadata
+}
+
+// GetVersion returns TerraformModuleVersionDetail.Version, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetVersion() string { return v.Version }
+
+// GetStatus returns TerraformModuleVersionDetail.Status, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetStatus() string { return v.Status }
+
+// GetError returns TerraformModuleVersionDetail.Error, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetError() string { return v.Error }
+
+// GetDiagnostics returns TerraformModuleVersionDetail.Diagnostics, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetDiagnostics() string { return v.Diagnostics }
+
+// GetShaSum returns TerraformModuleVersionDetail.ShaSum, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetShaSum() string { return v.ShaSum }
+
+// GetLatest returns TerraformModuleVersionDetail.Latest, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetLatest() bool { return v.Latest }
+
+// GetCreatedBy returns TerraformModuleVersionDetail.CreatedBy, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetCreatedBy() string { return v.CreatedBy }
+
+// GetSubmodules returns TerraformModuleVersionDetail.Submodules, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetSubmodules() []string { return v.Submodules }
+
+// GetExamples returns TerraformModuleVersionDetail.Examples, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetExamples() []string { return v.Examples }
+
+// GetModule returns TerraformModuleVersionDetail.Module, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetail) GetModule() TerraformModuleVersionDetailModuleTerraformModule {
+	return v.Module
+}
+
+// TerraformModuleVersionDetailMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type TerraformModuleVersionDetailMetadataResourceMetadata struct {
+	Version   string    `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Trn       string    `json:"trn"`
+}
+
+// GetVersion returns TerraformModuleVersionDetailMetadataResourceMetadata.Version, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailMetadataResourceMetadata) GetVersion() string { return v.Version }
+
+// GetCreatedAt returns TerraformModuleVersionDetailMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailMetadataResourceMetadata) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetUpdatedAt returns TerraformModuleVersionDetailMetadataResourceMetadata.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailMetadataResourceMetadata) GetUpdatedAt() time.Time {
+	return v.UpdatedAt
+}
+
+// GetTrn returns TerraformModuleVersionDetailMetadataResourceMetadata.Trn, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailMetadataResourceMetadata) GetTrn() string { return v.Trn }
+
+// TerraformModuleVersionDetailModuleTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type TerraformModuleVersionDetailModuleTerraformModule struct {
+	Id           string `json:"id"`
+	ResourcePath string `json:"resourcePath"`
+	Source       string `json:"source"`
+}
+
+// GetId returns TerraformModuleVersionDetailModuleTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailModuleTerraformModule) GetId() string { return v.Id }
+
+// GetResourcePath returns TerraformModuleVersionDetailModuleTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailModuleTerraformModule) GetResourcePath() string {
+	return v.ResourcePath
+}
+
+// GetSource returns TerraformModuleVersionDetailModuleTerraformModule.Source, and is useful for accessing the field via an interface.
+func (v *TerraformModuleVersionDetailModuleTerraformModule) GetSource() string { return v.Source }
+
+type TerraformModuleVersionSort string
+
+const (
+	TerraformModuleVersionSortCreatedAtAsc  TerraformModuleVersionSort = "CREATED_AT_ASC"
+	TerraformModuleVersionSortCreatedAtDesc TerraformModuleVersionSort = "CREATED_AT_DESC"
+	TerraformModuleVersionSortUpdatedAtAsc  TerraformModuleVersionSort = "UPDATED_AT_ASC"
+	TerraformModuleVersionSortUpdatedAtDesc TerraformModuleVersionSort = "UPDATED_AT_DESC"
+)
+
+var AllTerraformModuleVersionSort = []TerraformModuleVersionSort{
+	TerraformModuleVersionSortCreatedAtAsc,
+	TerraformModuleVersionSortCreatedAtDesc,
+	TerraformModuleVersionSortUpdatedAtAsc,
+	TerraformModuleVersionSortUpdatedAtDesc,
 }
 
 // TerraformVersionsResponse is returned by TerraformVersions on success.
@@ -20045,6 +26772,279 @@ func (v *UpdateServiceAccountUpdateServiceAccountUpdateServiceAccountPayloadServ
 	return &retval, nil
 }
 
+type UpdateTerraformModuleInput struct {
+	ClientMutationId *string                     `json:"clientMutationId"`
+	Id               string                      `json:"id"`
+	Metadata         *ResourceMetadataInput      `json:"metadata"`
+	Private          *bool                       `json:"private"`
+	RepositoryUrl    *string                     `json:"repositoryUrl"`
+	Labels           []TerraformModuleLabelInput `json:"labels"`
+}
+
+// GetClientMutationId returns UpdateTerraformModuleInput.ClientMutationId, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleInput) GetClientMutationId() *string { return v.ClientMutationId }
+
+// GetId returns UpdateTerraformModuleInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleInput) GetId() string { return v.Id }
+
+// GetMetadata returns UpdateTerraformModuleInput.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleInput) GetMetadata() *ResourceMetadataInput { return v.Metadata }
+
+// GetPrivate returns UpdateTerraformModuleInput.Private, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleInput) GetPrivate() *bool { return v.Private }
+
+// GetRepositoryUrl returns UpdateTerraformModuleInput.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleInput) GetRepositoryUrl() *string { return v.RepositoryUrl }
+
+// GetLabels returns UpdateTerraformModuleInput.Labels, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleInput) GetLabels() []TerraformModuleLabelInput { return v.Labels }
+
+// UpdateTerraformModuleResponse is returned by UpdateTerraformModule on success.
+type UpdateTerraformModuleResponse struct {
+	UpdateTerraformModule UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload `json:"updateTerraformModule"`
+}
+
+// GetUpdateTerraformModule returns UpdateTerraformModuleResponse.UpdateTerraformModule, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleResponse) GetUpdateTerraformModule() UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload {
+	return v.UpdateTerraformModule
+}
+
+// UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload includes the requested fields of the GraphQL type UpdateTerraformModulePayload.
+type UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload struct {
+	Module   *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule `json:"module"`
+	Problems []UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem      `json:"problems"`
+}
+
+// GetModule returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload.Module, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload) GetModule() *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule {
+	return v.Module
+}
+
+// GetProblems returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload.Problems, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayload) GetProblems() []UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem {
+	return v.Problems
+}
+
+// UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule struct {
+	TerraformModuleDetail `json:"-"`
+}
+
+// GetId returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.Id, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetId() string {
+	return v.TerraformModuleDetail.Id
+}
+
+// GetMetadata returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.Metadata, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetMetadata() TerraformModuleDetailMetadataResourceMetadata {
+	return v.TerraformModuleDetail.Metadata
+}
+
+// GetName returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.Name, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetName() string {
+	return v.TerraformModuleDetail.Name
+}
+
+// GetSystem returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.System, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetSystem() string {
+	return v.TerraformModuleDetail.System
+}
+
+// GetSource returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.Source, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetSource() string {
+	return v.TerraformModuleDetail.Source
+}
+
+// GetRegistryNamespace returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.RegistryNamespace, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetRegistryNamespace() string {
+	return v.TerraformModuleDetail.RegistryNamespace
+}
+
+// GetGroupPath returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.GroupPath, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetGroupPath() string {
+	return v.TerraformModuleDetail.GroupPath
+}
+
+// GetResourcePath returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.ResourcePath, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetResourcePath() string {
+	return v.TerraformModuleDetail.ResourcePath
+}
+
+// GetPrivate returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.Private, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetPrivate() bool {
+	return v.TerraformModuleDetail.Private
+}
+
+// GetRepositoryUrl returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetRepositoryUrl() string {
+	return v.TerraformModuleDetail.RepositoryUrl
+}
+
+// GetCreatedBy returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.CreatedBy, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetCreatedBy() string {
+	return v.TerraformModuleDetail.CreatedBy
+}
+
+// GetLabels returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.Labels, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetLabels() []TerraformModuleDetailLabelsTerraformModuleLabel {
+	return v.TerraformModuleDetail.Labels
+}
+
+// GetLatestVersion returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule.LatestVersion, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) GetLatestVersion() *TerraformModuleDetailLatestVersionTerraformModuleVersion {
+	return v.TerraformModuleDetail.LatestVersion
+}
+
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.TerraformModuleDetail)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule struct {
+	Id string `json:"id"`
+
+	Metadata TerraformModuleDetailMetadataResourceMetadata `json:"metadata"`
+
+	Name string `json:"name"`
+
+	System string `json:"system"`
+
+	Source string `json:"source"`
+
+	RegistryNamespace string `json:"registryNamespace"`
+
+	GroupPath string `json:"groupPath"`
+
+	ResourcePath string `json:"resourcePath"`
+
+	Private bool `json:"private"`
+
+	RepositoryUrl string `json:"repositoryUrl"`
+
+	CreatedBy string `json:"createdBy"`
+
+	Labels []TerraformModuleDetailLabelsTerraformModuleLabel `json:"labels"`
+
+	LatestVersion *TerraformModuleDetailLatestVersionTerraformModuleVersion `json:"latestVersion"`
+}
+
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule) __premarshalJSON() (*__premarshalUpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule, error) {
+	var retval __premarshalUpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadModuleTerraformModule
+
+	retval.Id = v.TerraformModuleDetail.Id
+	retval.Metadata = v.TerraformModuleDetail.Metadata
+	retval.Name = v.TerraformModuleDetail.Name
+	retval.System = v.TerraformModuleDetail.System
+	retval.Source = v.TerraformModuleDetail.Source
+	retval.RegistryNamespace = v.TerraformModuleDetail.RegistryNamespace
+	retval.GroupPath = v.TerraformModuleDetail.GroupPath
+	retval.ResourcePath = v.TerraformModuleDetail.ResourcePath
+	retval.Private = v.TerraformModuleDetail.Private
+	retval.RepositoryUrl = v.TerraformModuleDetail.RepositoryUrl
+	retval.CreatedBy = v.TerraformModuleDetail.CreatedBy
+	retval.Labels = v.TerraformModuleDetail.Labels
+	retval.LatestVersion = v.TerraformModuleDetail.LatestVersion
+	return &retval, nil
+}
+
+// UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem includes the requested fields of the GraphQL type Problem.
+type UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem struct {
+	ProblemFields `json:"-"`
+}
+
+// GetMessage returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem.Message, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem) GetMessage() string {
+	return v.ProblemFields.Message
+}
+
+// GetField returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem.Field, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem) GetField() []string {
+	return v.ProblemFields.Field
+}
+
+// GetType returns UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem.Type, and is useful for accessing the field via an interface.
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem) GetType() ProblemType {
+	return v.ProblemFields.Type
+}
+
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ProblemFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem struct {
+	Message string `json:"message"`
+
+	Field []string `json:"field"`
+
+	Type ProblemType `json:"type"`
+}
+
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem) __premarshalJSON() (*__premarshalUpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem, error) {
+	var retval __premarshalUpdateTerraformModuleUpdateTerraformModuleUpdateTerraformModulePayloadProblemsProblem
+
+	retval.Message = v.ProblemFields.Message
+	retval.Field = v.ProblemFields.Field
+	retval.Type = v.ProblemFields.Type
+	return &retval, nil
+}
+
 type UpdateWorkspaceInput struct {
 	ClientMutationId   *string                   `json:"clientMutationId"`
 	Id                 *string                   `json:"id"`
@@ -20372,6 +27372,771 @@ const (
 var AllUserAuthType = []UserAuthType{
 	UserAuthTypeBasic,
 	UserAuthTypeOidc,
+}
+
+// VCSEventFields includes the GraphQL fields of VCSEvent requested by the fragment VCSEventFields.
+type VCSEventFields struct {
+	Id                  string                                 `json:"id"`
+	Metadata            VCSEventFieldsMetadataResourceMetadata `json:"metadata"`
+	Type                string                                 `json:"type"`
+	Status              string                                 `json:"status"`
+	ErrorMessage        *string                                `json:"errorMessage"`
+	CommitId            *string                                `json:"commitId"`
+	SourceReferenceName *string                                `json:"sourceReferenceName"`
+	RepositoryUrl       string                                 `json:"repositoryUrl"`
+}
+
+// GetId returns VCSEventFields.Id, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetId() string { return v.Id }
+
+// GetMetadata returns VCSEventFields.Metadata, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetMetadata() VCSEventFieldsMetadataResourceMetadata { return v.Metadata }
+
+// GetType returns VCSEventFields.Type, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetType() string { return v.Type }
+
+// GetStatus returns VCSEventFields.Status, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetStatus() string { return v.Status }
+
+// GetErrorMessage returns VCSEventFields.ErrorMessage, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetErrorMessage() *string { return v.ErrorMessage }
+
+// GetCommitId returns VCSEventFields.CommitId, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetCommitId() *string { return v.CommitId }
+
+// GetSourceReferenceName returns VCSEventFields.SourceReferenceName, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetSourceReferenceName() *string { return v.SourceReferenceName }
+
+// GetRepositoryUrl returns VCSEventFields.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *VCSEventFields) GetRepositoryUrl() string { return v.RepositoryUrl }
+
+// VCSEventFieldsMetadataResourceMetadata includes the requested fields of the GraphQL type ResourceMetadata.
+type VCSEventFieldsMetadataResourceMetadata struct {
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// GetCreatedAt returns VCSEventFieldsMetadataResourceMetadata.CreatedAt, and is useful for accessing the field via an interface.
+func (v *VCSEventFieldsMetadataResourceMetadata) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// VCSRunProgressNode includes the requested fields of the GraphQL interface Node.
+//
+// VCSRunProgressNode is implemented by the following types:
+// VCSRunProgressNodeConfigurationVersion
+// VCSRunProgressNodeGroup
+// VCSRunProgressNodeJob
+// VCSRunProgressNodeNamespaceMembership
+// VCSRunProgressNodeNamespaceVariable
+// VCSRunProgressNodeRole
+// VCSRunProgressNodeRun
+// VCSRunProgressNodeRunner
+// VCSRunProgressNodeRunnerSession
+// VCSRunProgressNodeServiceAccount
+// VCSRunProgressNodeStateVersion
+// VCSRunProgressNodeStateVersionOutput
+// VCSRunProgressNodeTeam
+// VCSRunProgressNodeTerraformModule
+// VCSRunProgressNodeTerraformModuleVersion
+// VCSRunProgressNodeUser
+// VCSRunProgressNodeVCSEvent
+// VCSRunProgressNodeWorkspace
+// VCSRunProgressNodeWorkspaceVCSProviderLink
+type VCSRunProgressNode interface {
+	implementsGraphQLInterfaceVCSRunProgressNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *VCSRunProgressNodeConfigurationVersion) implementsGraphQLInterfaceVCSRunProgressNode()     {}
+func (v *VCSRunProgressNodeGroup) implementsGraphQLInterfaceVCSRunProgressNode()                    {}
+func (v *VCSRunProgressNodeJob) implementsGraphQLInterfaceVCSRunProgressNode()                      {}
+func (v *VCSRunProgressNodeNamespaceMembership) implementsGraphQLInterfaceVCSRunProgressNode()      {}
+func (v *VCSRunProgressNodeNamespaceVariable) implementsGraphQLInterfaceVCSRunProgressNode()        {}
+func (v *VCSRunProgressNodeRole) implementsGraphQLInterfaceVCSRunProgressNode()                     {}
+func (v *VCSRunProgressNodeRun) implementsGraphQLInterfaceVCSRunProgressNode()                      {}
+func (v *VCSRunProgressNodeRunner) implementsGraphQLInterfaceVCSRunProgressNode()                   {}
+func (v *VCSRunProgressNodeRunnerSession) implementsGraphQLInterfaceVCSRunProgressNode()            {}
+func (v *VCSRunProgressNodeServiceAccount) implementsGraphQLInterfaceVCSRunProgressNode()           {}
+func (v *VCSRunProgressNodeStateVersion) implementsGraphQLInterfaceVCSRunProgressNode()             {}
+func (v *VCSRunProgressNodeStateVersionOutput) implementsGraphQLInterfaceVCSRunProgressNode()       {}
+func (v *VCSRunProgressNodeTeam) implementsGraphQLInterfaceVCSRunProgressNode()                     {}
+func (v *VCSRunProgressNodeTerraformModule) implementsGraphQLInterfaceVCSRunProgressNode()          {}
+func (v *VCSRunProgressNodeTerraformModuleVersion) implementsGraphQLInterfaceVCSRunProgressNode()   {}
+func (v *VCSRunProgressNodeUser) implementsGraphQLInterfaceVCSRunProgressNode()                     {}
+func (v *VCSRunProgressNodeVCSEvent) implementsGraphQLInterfaceVCSRunProgressNode()                 {}
+func (v *VCSRunProgressNodeWorkspace) implementsGraphQLInterfaceVCSRunProgressNode()                {}
+func (v *VCSRunProgressNodeWorkspaceVCSProviderLink) implementsGraphQLInterfaceVCSRunProgressNode() {}
+
+func __unmarshalVCSRunProgressNode(b []byte, v *VCSRunProgressNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ConfigurationVersion":
+		*v = new(VCSRunProgressNodeConfigurationVersion)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(VCSRunProgressNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Job":
+		*v = new(VCSRunProgressNodeJob)
+		return json.Unmarshal(b, *v)
+	case "NamespaceMembership":
+		*v = new(VCSRunProgressNodeNamespaceMembership)
+		return json.Unmarshal(b, *v)
+	case "NamespaceVariable":
+		*v = new(VCSRunProgressNodeNamespaceVariable)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(VCSRunProgressNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Run":
+		*v = new(VCSRunProgressNodeRun)
+		return json.Unmarshal(b, *v)
+	case "Runner":
+		*v = new(VCSRunProgressNodeRunner)
+		return json.Unmarshal(b, *v)
+	case "RunnerSession":
+		*v = new(VCSRunProgressNodeRunnerSession)
+		return json.Unmarshal(b, *v)
+	case "ServiceAccount":
+		*v = new(VCSRunProgressNodeServiceAccount)
+		return json.Unmarshal(b, *v)
+	case "StateVersion":
+		*v = new(VCSRunProgressNodeStateVersion)
+		return json.Unmarshal(b, *v)
+	case "StateVersionOutput":
+		*v = new(VCSRunProgressNodeStateVersionOutput)
+		return json.Unmarshal(b, *v)
+	case "Team":
+		*v = new(VCSRunProgressNodeTeam)
+		return json.Unmarshal(b, *v)
+	case "TerraformModule":
+		*v = new(VCSRunProgressNodeTerraformModule)
+		return json.Unmarshal(b, *v)
+	case "TerraformModuleVersion":
+		*v = new(VCSRunProgressNodeTerraformModuleVersion)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(VCSRunProgressNodeUser)
+		return json.Unmarshal(b, *v)
+	case "VCSEvent":
+		*v = new(VCSRunProgressNodeVCSEvent)
+		return json.Unmarshal(b, *v)
+	case "Workspace":
+		*v = new(VCSRunProgressNodeWorkspace)
+		return json.Unmarshal(b, *v)
+	case "WorkspaceVCSProviderLink":
+		*v = new(VCSRunProgressNodeWorkspaceVCSProviderLink)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for VCSRunProgressNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalVCSRunProgressNode(v *VCSRunProgressNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *VCSRunProgressNodeConfigurationVersion:
+		typename = "ConfigurationVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeConfigurationVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeJob:
+		typename = "Job"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeJob
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeNamespaceMembership:
+		typename = "NamespaceMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeNamespaceMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeNamespaceVariable:
+		typename = "NamespaceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeNamespaceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeRun:
+		typename = "Run"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeRun
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeRunner:
+		typename = "Runner"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeRunner
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeRunnerSession:
+		typename = "RunnerSession"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeRunnerSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeServiceAccount:
+		typename = "ServiceAccount"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeServiceAccount
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeStateVersion:
+		typename = "StateVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeStateVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeStateVersionOutput:
+		typename = "StateVersionOutput"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeStateVersionOutput
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeTeam:
+		typename = "Team"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeTeam
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeTerraformModule:
+		typename = "TerraformModule"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeTerraformModule
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeTerraformModuleVersion:
+		typename = "TerraformModuleVersion"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeTerraformModuleVersion
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeVCSEvent:
+		typename = "VCSEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeVCSEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeWorkspace:
+		typename = "Workspace"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeWorkspace
+		}{typename, v}
+		return json.Marshal(result)
+	case *VCSRunProgressNodeWorkspaceVCSProviderLink:
+		typename = "WorkspaceVCSProviderLink"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*VCSRunProgressNodeWorkspaceVCSProviderLink
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for VCSRunProgressNode: "%T"`, v)
+	}
+}
+
+// VCSRunProgressNodeConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type VCSRunProgressNodeConfigurationVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeConfigurationVersion.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeConfigurationVersion) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeGroup includes the requested fields of the GraphQL type Group.
+type VCSRunProgressNodeGroup struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeGroup) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeJob includes the requested fields of the GraphQL type Job.
+type VCSRunProgressNodeJob struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeJob.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeJob) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeNamespaceMembership includes the requested fields of the GraphQL type NamespaceMembership.
+type VCSRunProgressNodeNamespaceMembership struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeNamespaceMembership.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeNamespaceMembership) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeNamespaceVariable includes the requested fields of the GraphQL type NamespaceVariable.
+type VCSRunProgressNodeNamespaceVariable struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeNamespaceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeNamespaceVariable) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeRole includes the requested fields of the GraphQL type Role.
+type VCSRunProgressNodeRole struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeRole) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeRun includes the requested fields of the GraphQL type Run.
+type VCSRunProgressNodeRun struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeRun.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeRun) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeRunner includes the requested fields of the GraphQL type Runner.
+type VCSRunProgressNodeRunner struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeRunner.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeRunner) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeRunnerSession includes the requested fields of the GraphQL type RunnerSession.
+type VCSRunProgressNodeRunnerSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeRunnerSession.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeRunnerSession) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeServiceAccount includes the requested fields of the GraphQL type ServiceAccount.
+type VCSRunProgressNodeServiceAccount struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeServiceAccount.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeServiceAccount) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeStateVersion includes the requested fields of the GraphQL type StateVersion.
+type VCSRunProgressNodeStateVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeStateVersion.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeStateVersion) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeStateVersionOutput includes the requested fields of the GraphQL type StateVersionOutput.
+type VCSRunProgressNodeStateVersionOutput struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeStateVersionOutput.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeStateVersionOutput) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeTeam includes the requested fields of the GraphQL type Team.
+type VCSRunProgressNodeTeam struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeTeam.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeTeam) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeTerraformModule includes the requested fields of the GraphQL type TerraformModule.
+type VCSRunProgressNodeTerraformModule struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeTerraformModule.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeTerraformModule) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeTerraformModuleVersion includes the requested fields of the GraphQL type TerraformModuleVersion.
+type VCSRunProgressNodeTerraformModuleVersion struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeTerraformModuleVersion.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeTerraformModuleVersion) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeUser includes the requested fields of the GraphQL type User.
+type VCSRunProgressNodeUser struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeUser) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type VCSRunProgressNodeVCSEvent struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeVCSEvent.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeVCSEvent) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeWorkspace includes the requested fields of the GraphQL type Workspace.
+type VCSRunProgressNodeWorkspace struct {
+	Typename  *string                                                `json:"__typename"`
+	VcsEvents VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnection `json:"vcsEvents"`
+}
+
+// GetTypename returns VCSRunProgressNodeWorkspace.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspace) GetTypename() *string { return v.Typename }
+
+// GetVcsEvents returns VCSRunProgressNodeWorkspace.VcsEvents, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspace) GetVcsEvents() VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnection {
+	return v.VcsEvents
+}
+
+// VCSRunProgressNodeWorkspaceVCSProviderLink includes the requested fields of the GraphQL type WorkspaceVCSProviderLink.
+type VCSRunProgressNodeWorkspaceVCSProviderLink struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns VCSRunProgressNodeWorkspaceVCSProviderLink.Typename, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVCSProviderLink) GetTypename() *string { return v.Typename }
+
+// VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnection includes the requested fields of the GraphQL type VCSEventConnection.
+type VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnection struct {
+	Edges []*VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdge `json:"edges"`
+}
+
+// GetEdges returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnection.Edges, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnection) GetEdges() []*VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdge {
+	return v.Edges
+}
+
+// VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdge includes the requested fields of the GraphQL type VCSEventEdge.
+type VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdge struct {
+	Node *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent `json:"node"`
+}
+
+// GetNode returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdge.Node, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdge) GetNode() *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent {
+	return v.Node
+}
+
+// VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent struct {
+	VCSEventFields `json:"-"`
+}
+
+// GetId returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.Id, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetId() string {
+	return v.VCSEventFields.Id
+}
+
+// GetMetadata returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.Metadata, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetMetadata() VCSEventFieldsMetadataResourceMetadata {
+	return v.VCSEventFields.Metadata
+}
+
+// GetType returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.Type, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetType() string {
+	return v.VCSEventFields.Type
+}
+
+// GetStatus returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.Status, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetStatus() string {
+	return v.VCSEventFields.Status
+}
+
+// GetErrorMessage returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.ErrorMessage, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetErrorMessage() *string {
+	return v.VCSEventFields.ErrorMessage
+}
+
+// GetCommitId returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.CommitId, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetCommitId() *string {
+	return v.VCSEventFields.CommitId
+}
+
+// GetSourceReferenceName returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.SourceReferenceName, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetSourceReferenceName() *string {
+	return v.VCSEventFields.SourceReferenceName
+}
+
+// GetRepositoryUrl returns VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent.RepositoryUrl, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) GetRepositoryUrl() string {
+	return v.VCSEventFields.RepositoryUrl
+}
+
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.VCSEventFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalVCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent struct {
+	Id string `json:"id"`
+
+	Metadata VCSEventFieldsMetadataResourceMetadata `json:"metadata"`
+
+	Type string `json:"type"`
+
+	Status string `json:"status"`
+
+	ErrorMessage *string `json:"errorMessage"`
+
+	CommitId *string `json:"commitId"`
+
+	SourceReferenceName *string `json:"sourceReferenceName"`
+
+	RepositoryUrl string `json:"repositoryUrl"`
+}
+
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *VCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent) __premarshalJSON() (*__premarshalVCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent, error) {
+	var retval __premarshalVCSRunProgressNodeWorkspaceVcsEventsVCSEventConnectionEdgesVCSEventEdgeNodeVCSEvent
+
+	retval.Id = v.VCSEventFields.Id
+	retval.Metadata = v.VCSEventFields.Metadata
+	retval.Type = v.VCSEventFields.Type
+	retval.Status = v.VCSEventFields.Status
+	retval.ErrorMessage = v.VCSEventFields.ErrorMessage
+	retval.CommitId = v.VCSEventFields.CommitId
+	retval.SourceReferenceName = v.VCSEventFields.SourceReferenceName
+	retval.RepositoryUrl = v.VCSEventFields.RepositoryUrl
+	return &retval, nil
+}
+
+// VCSRunProgressResponse is returned by VCSRunProgress on success.
+type VCSRunProgressResponse struct {
+	Node *VCSRunProgressNode             `json:"-"`
+	Runs VCSRunProgressRunsRunConnection `json:"runs"`
+}
+
+// GetNode returns VCSRunProgressResponse.Node, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressResponse) GetNode() *VCSRunProgressNode { return v.Node }
+
+// GetRuns returns VCSRunProgressResponse.Runs, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressResponse) GetRuns() VCSRunProgressRunsRunConnection { return v.Runs }
+
+func (v *VCSRunProgressResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*VCSRunProgressResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.VCSRunProgressResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(VCSRunProgressNode)
+			err = __unmarshalVCSRunProgressNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal VCSRunProgressResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalVCSRunProgressResponse struct {
+	Node json.RawMessage `json:"node"`
+
+	Runs VCSRunProgressRunsRunConnection `json:"runs"`
+}
+
+func (v *VCSRunProgressResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *VCSRunProgressResponse) __premarshalJSON() (*__premarshalVCSRunProgressResponse, error) {
+	var retval __premarshalVCSRunProgressResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalVCSRunProgressNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal VCSRunProgressResponse.Node: %w", err)
+			}
+		}
+	}
+	retval.Runs = v.Runs
+	return &retval, nil
+}
+
+// VCSRunProgressRunsRunConnection includes the requested fields of the GraphQL type RunConnection.
+type VCSRunProgressRunsRunConnection struct {
+	Edges []*VCSRunProgressRunsRunConnectionEdgesRunEdge `json:"edges"`
+}
+
+// GetEdges returns VCSRunProgressRunsRunConnection.Edges, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnection) GetEdges() []*VCSRunProgressRunsRunConnectionEdgesRunEdge {
+	return v.Edges
+}
+
+// VCSRunProgressRunsRunConnectionEdgesRunEdge includes the requested fields of the GraphQL type RunEdge.
+type VCSRunProgressRunsRunConnectionEdgesRunEdge struct {
+	Node *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun `json:"node"`
+}
+
+// GetNode returns VCSRunProgressRunsRunConnectionEdgesRunEdge.Node, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnectionEdgesRunEdge) GetNode() *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun {
+	return v.Node
+}
+
+// VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun includes the requested fields of the GraphQL type Run.
+type VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun struct {
+	Id                   string                                                                  `json:"id"`
+	ConfigurationVersion *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion `json:"configurationVersion"`
+}
+
+// GetId returns VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun.Id, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun) GetId() string { return v.Id }
+
+// GetConfigurationVersion returns VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun.ConfigurationVersion, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRun) GetConfigurationVersion() *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion {
+	return v.ConfigurationVersion
+}
+
+// VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion includes the requested fields of the GraphQL type ConfigurationVersion.
+type VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion struct {
+	Id       string                                                                                  `json:"id"`
+	VcsEvent *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersionVcsEventVCSEvent `json:"vcsEvent"`
+}
+
+// GetId returns VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion.Id, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion) GetId() string {
+	return v.Id
+}
+
+// GetVcsEvent returns VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion.VcsEvent, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersion) GetVcsEvent() *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersionVcsEventVCSEvent {
+	return v.VcsEvent
+}
+
+// VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersionVcsEventVCSEvent includes the requested fields of the GraphQL type VCSEvent.
+type VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersionVcsEventVCSEvent struct {
+	Id string `json:"id"`
+}
+
+// GetId returns VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersionVcsEventVCSEvent.Id, and is useful for accessing the field via an interface.
+func (v *VCSRunProgressRunsRunConnectionEdgesRunEdgeNodeRunConfigurationVersionVcsEventVCSEvent) GetId() string {
+	return v.Id
 }
 
 type VariableCategory string
@@ -20988,6 +28753,42 @@ var AllWorkspaceSort = []WorkspaceSort{
 	WorkspaceSortUpdatedAtDesc,
 }
 
+// WorkspaceVCSLinkFields includes the GraphQL fields of WorkspaceVCSProviderLink requested by the fragment WorkspaceVCSLinkFields.
+type WorkspaceVCSLinkFields struct {
+	Id                  string   `json:"id"`
+	RepositoryPath      string   `json:"repositoryPath"`
+	Branch              string   `json:"branch"`
+	ModuleDirectory     *string  `json:"moduleDirectory"`
+	TagRegex            *string  `json:"tagRegex"`
+	GlobPatterns        []string `json:"globPatterns"`
+	AutoSpeculativePlan bool     `json:"autoSpeculativePlan"`
+	WebhookDisabled     bool     `json:"webhookDisabled"`
+}
+
+// GetId returns WorkspaceVCSLinkFields.Id, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetId() string { return v.Id }
+
+// GetRepositoryPath returns WorkspaceVCSLinkFields.RepositoryPath, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetRepositoryPath() string { return v.RepositoryPath }
+
+// GetBranch returns WorkspaceVCSLinkFields.Branch, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetBranch() string { return v.Branch }
+
+// GetModuleDirectory returns WorkspaceVCSLinkFields.ModuleDirectory, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetModuleDirectory() *string { return v.ModuleDirectory }
+
+// GetTagRegex returns WorkspaceVCSLinkFields.TagRegex, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetTagRegex() *string { return v.TagRegex }
+
+// GetGlobPatterns returns WorkspaceVCSLinkFields.GlobPatterns, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetGlobPatterns() []string { return v.GlobPatterns }
+
+// GetAutoSpeculativePlan returns WorkspaceVCSLinkFields.AutoSpeculativePlan, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetAutoSpeculativePlan() bool { return v.AutoSpeculativePlan }
+
+// GetWebhookDisabled returns WorkspaceVCSLinkFields.WebhookDisabled, and is useful for accessing the field via an interface.
+func (v *WorkspaceVCSLinkFields) GetWebhookDisabled() bool { return v.WebhookDisabled }
+
 // __ActivateAdminModeInput is used internally by genqlient
 type __ActivateAdminModeInput struct {
 	Input ActivateAdminModeInput `json:"input"`
@@ -21072,6 +28873,32 @@ type __CreateServiceAccountInput struct {
 // GetInput returns __CreateServiceAccountInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateServiceAccountInput) GetInput() CreateServiceAccountInput { return v.Input }
 
+// __CreateTerraformModuleInput is used internally by genqlient
+type __CreateTerraformModuleInput struct {
+	Input CreateTerraformModuleInput `json:"input"`
+}
+
+// GetInput returns __CreateTerraformModuleInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateTerraformModuleInput) GetInput() CreateTerraformModuleInput { return v.Input }
+
+// __CreateTerraformModuleVersionInput is used internally by genqlient
+type __CreateTerraformModuleVersionInput struct {
+	Input CreateTerraformModuleVersionInput `json:"input"`
+}
+
+// GetInput returns __CreateTerraformModuleVersionInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateTerraformModuleVersionInput) GetInput() CreateTerraformModuleVersionInput {
+	return v.Input
+}
+
+// __CreateVCSRunInput is used internally by genqlient
+type __CreateVCSRunInput struct {
+	Input CreateVCSRunInput `json:"input"`
+}
+
+// GetInput returns __CreateVCSRunInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateVCSRunInput) GetInput() CreateVCSRunInput { return v.Input }
+
 // __CreateWorkspaceInput is used internally by genqlient
 type __CreateWorkspaceInput struct {
 	Input CreateWorkspaceInput `json:"input"`
@@ -21119,6 +28946,24 @@ type __DeleteServiceAccountInput struct {
 
 // GetInput returns __DeleteServiceAccountInput.Input, and is useful for accessing the field via an interface.
 func (v *__DeleteServiceAccountInput) GetInput() DeleteServiceAccountInput { return v.Input }
+
+// __DeleteTerraformModuleInput is used internally by genqlient
+type __DeleteTerraformModuleInput struct {
+	Input DeleteTerraformModuleInput `json:"input"`
+}
+
+// GetInput returns __DeleteTerraformModuleInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteTerraformModuleInput) GetInput() DeleteTerraformModuleInput { return v.Input }
+
+// __DeleteTerraformModuleVersionInput is used internally by genqlient
+type __DeleteTerraformModuleVersionInput struct {
+	Input DeleteTerraformModuleVersionInput `json:"input"`
+}
+
+// GetInput returns __DeleteTerraformModuleVersionInput.Input, and is useful for accessing the field via an interface.
+func (v *__DeleteTerraformModuleVersionInput) GetInput() DeleteTerraformModuleVersionInput {
+	return v.Input
+}
 
 // __DeleteWorkspaceInput is used internally by genqlient
 type __DeleteWorkspaceInput struct {
@@ -21272,6 +29117,22 @@ type __GetServiceAccountDetailInput struct {
 // GetId returns __GetServiceAccountDetailInput.Id, and is useful for accessing the field via an interface.
 func (v *__GetServiceAccountDetailInput) GetId() string { return v.Id }
 
+// __GetTerraformModuleInput is used internally by genqlient
+type __GetTerraformModuleInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetTerraformModuleInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetTerraformModuleInput) GetId() string { return v.Id }
+
+// __GetTerraformModuleVersionInput is used internally by genqlient
+type __GetTerraformModuleVersionInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetTerraformModuleVersionInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetTerraformModuleVersionInput) GetId() string { return v.Id }
+
 // __GetWorkspaceDetailInput is used internally by genqlient
 type __GetWorkspaceDetailInput struct {
 	Id string `json:"id"`
@@ -21295,6 +29156,14 @@ type __GetWorkspaceOutputsInput struct {
 
 // GetId returns __GetWorkspaceOutputsInput.Id, and is useful for accessing the field via an interface.
 func (v *__GetWorkspaceOutputsInput) GetId() string { return v.Id }
+
+// __GetWorkspaceVCSLinkInput is used internally by genqlient
+type __GetWorkspaceVCSLinkInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __GetWorkspaceVCSLinkInput.Id, and is useful for accessing the field via an interface.
+func (v *__GetWorkspaceVCSLinkInput) GetId() string { return v.Id }
 
 // __JobLogStreamEventsInput is used internally by genqlient
 type __JobLogStreamEventsInput struct {
@@ -21327,6 +29196,40 @@ func (v *__ListGroupRunnersInput) GetIncludeInherited() *bool { return v.Include
 
 // GetSort returns __ListGroupRunnersInput.Sort, and is useful for accessing the field via an interface.
 func (v *__ListGroupRunnersInput) GetSort() *RunnerSort { return v.Sort }
+
+// __ListGroupTerraformModulesInput is used internally by genqlient
+type __ListGroupTerraformModulesInput struct {
+	GroupId          string                       `json:"groupId"`
+	First            int                          `json:"first"`
+	After            *string                      `json:"after"`
+	Search           *string                      `json:"search"`
+	IncludeInherited *bool                        `json:"includeInherited"`
+	Sort             *TerraformModuleSort         `json:"sort"`
+	LabelFilter      *TerraformModuleLabelsFilter `json:"labelFilter"`
+}
+
+// GetGroupId returns __ListGroupTerraformModulesInput.GroupId, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetGroupId() string { return v.GroupId }
+
+// GetFirst returns __ListGroupTerraformModulesInput.First, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListGroupTerraformModulesInput.After, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetAfter() *string { return v.After }
+
+// GetSearch returns __ListGroupTerraformModulesInput.Search, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetSearch() *string { return v.Search }
+
+// GetIncludeInherited returns __ListGroupTerraformModulesInput.IncludeInherited, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetIncludeInherited() *bool { return v.IncludeInherited }
+
+// GetSort returns __ListGroupTerraformModulesInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetSort() *TerraformModuleSort { return v.Sort }
+
+// GetLabelFilter returns __ListGroupTerraformModulesInput.LabelFilter, and is useful for accessing the field via an interface.
+func (v *__ListGroupTerraformModulesInput) GetLabelFilter() *TerraformModuleLabelsFilter {
+	return v.LabelFilter
+}
 
 // __ListGroupsInput is used internally by genqlient
 type __ListGroupsInput struct {
@@ -21428,6 +29331,56 @@ func (v *__ListSharedRunnersInput) GetAfter() *string { return v.After }
 // GetSort returns __ListSharedRunnersInput.Sort, and is useful for accessing the field via an interface.
 func (v *__ListSharedRunnersInput) GetSort() *ServiceAccountSort { return v.Sort }
 
+// __ListTerraformModuleVersionsInput is used internally by genqlient
+type __ListTerraformModuleVersionsInput struct {
+	Id     string                      `json:"id"`
+	First  int                         `json:"first"`
+	After  *string                     `json:"after"`
+	Search *string                     `json:"search"`
+	Sort   *TerraformModuleVersionSort `json:"sort"`
+}
+
+// GetId returns __ListTerraformModuleVersionsInput.Id, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModuleVersionsInput) GetId() string { return v.Id }
+
+// GetFirst returns __ListTerraformModuleVersionsInput.First, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModuleVersionsInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListTerraformModuleVersionsInput.After, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModuleVersionsInput) GetAfter() *string { return v.After }
+
+// GetSearch returns __ListTerraformModuleVersionsInput.Search, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModuleVersionsInput) GetSearch() *string { return v.Search }
+
+// GetSort returns __ListTerraformModuleVersionsInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModuleVersionsInput) GetSort() *TerraformModuleVersionSort { return v.Sort }
+
+// __ListTerraformModulesInput is used internally by genqlient
+type __ListTerraformModulesInput struct {
+	First       int                          `json:"first"`
+	After       *string                      `json:"after"`
+	Search      *string                      `json:"search"`
+	Sort        *TerraformModuleSort         `json:"sort"`
+	LabelFilter *TerraformModuleLabelsFilter `json:"labelFilter"`
+}
+
+// GetFirst returns __ListTerraformModulesInput.First, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModulesInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListTerraformModulesInput.After, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModulesInput) GetAfter() *string { return v.After }
+
+// GetSearch returns __ListTerraformModulesInput.Search, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModulesInput) GetSearch() *string { return v.Search }
+
+// GetSort returns __ListTerraformModulesInput.Sort, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModulesInput) GetSort() *TerraformModuleSort { return v.Sort }
+
+// GetLabelFilter returns __ListTerraformModulesInput.LabelFilter, and is useful for accessing the field via an interface.
+func (v *__ListTerraformModulesInput) GetLabelFilter() *TerraformModuleLabelsFilter {
+	return v.LabelFilter
+}
+
 // __ListWorkspacesInput is used internally by genqlient
 type __ListWorkspacesInput struct {
 	First       int                    `json:"first"`
@@ -21463,6 +29416,14 @@ type __LockWorkspaceInput struct {
 
 // GetInput returns __LockWorkspaceInput.Input, and is useful for accessing the field via an interface.
 func (v *__LockWorkspaceInput) GetInput() LockWorkspaceInput { return v.Input }
+
+// __ServiceAccountCreateTokenInput is used internally by genqlient
+type __ServiceAccountCreateTokenInput struct {
+	Input ServiceAccountCreateTokenInput `json:"input"`
+}
+
+// GetInput returns __ServiceAccountCreateTokenInput.Input, and is useful for accessing the field via an interface.
+func (v *__ServiceAccountCreateTokenInput) GetInput() ServiceAccountCreateTokenInput { return v.Input }
 
 // __UnassignServiceAccountFromRunnerInput is used internally by genqlient
 type __UnassignServiceAccountFromRunnerInput struct {
@@ -21514,6 +29475,14 @@ type __UpdateServiceAccountInput struct {
 // GetInput returns __UpdateServiceAccountInput.Input, and is useful for accessing the field via an interface.
 func (v *__UpdateServiceAccountInput) GetInput() UpdateServiceAccountInput { return v.Input }
 
+// __UpdateTerraformModuleInput is used internally by genqlient
+type __UpdateTerraformModuleInput struct {
+	Input UpdateTerraformModuleInput `json:"input"`
+}
+
+// GetInput returns __UpdateTerraformModuleInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateTerraformModuleInput) GetInput() UpdateTerraformModuleInput { return v.Input }
+
 // __UpdateWorkspaceInput is used internally by genqlient
 type __UpdateWorkspaceInput struct {
 	Input UpdateWorkspaceInput `json:"input"`
@@ -21521,6 +29490,18 @@ type __UpdateWorkspaceInput struct {
 
 // GetInput returns __UpdateWorkspaceInput.Input, and is useful for accessing the field via an interface.
 func (v *__UpdateWorkspaceInput) GetInput() UpdateWorkspaceInput { return v.Input }
+
+// __VCSRunProgressInput is used internally by genqlient
+type __VCSRunProgressInput struct {
+	WorkspaceId string `json:"workspaceId"`
+	First       int    `json:"first"`
+}
+
+// GetWorkspaceId returns __VCSRunProgressInput.WorkspaceId, and is useful for accessing the field via an interface.
+func (v *__VCSRunProgressInput) GetWorkspaceId() string { return v.WorkspaceId }
+
+// GetFirst returns __VCSRunProgressInput.First, and is useful for accessing the field via an interface.
+func (v *__VCSRunProgressInput) GetFirst() int { return v.First }
 
 // __WorkspaceRunEventsInput is used internally by genqlient
 type __WorkspaceRunEventsInput struct {
@@ -22352,6 +30333,185 @@ func CreateServiceAccount(
 	return data_, err_
 }
 
+// The mutation executed by CreateTerraformModule.
+const CreateTerraformModule_Operation = `
+mutation CreateTerraformModule ($input: CreateTerraformModuleInput!) {
+	createTerraformModule(input: $input) {
+		module {
+			... TerraformModuleDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment TerraformModuleDetail on TerraformModule {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	system
+	source
+	registryNamespace
+	groupPath
+	resourcePath
+	private
+	repositoryUrl
+	createdBy
+	labels {
+		key
+		value
+	}
+	latestVersion {
+		id
+		version
+		status
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateTerraformModule(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateTerraformModuleInput,
+) (data_ *CreateTerraformModuleResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateTerraformModule",
+		Query:  CreateTerraformModule_Operation,
+		Variables: &__CreateTerraformModuleInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateTerraformModuleResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateTerraformModuleVersion.
+const CreateTerraformModuleVersion_Operation = `
+mutation CreateTerraformModuleVersion ($input: CreateTerraformModuleVersionInput!) {
+	createTerraformModuleVersion(input: $input) {
+		moduleVersion {
+			... TerraformModuleVersionDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment TerraformModuleVersionDetail on TerraformModuleVersion {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	version
+	status
+	error
+	diagnostics
+	shaSum
+	latest
+	createdBy
+	submodules
+	examples
+	module {
+		id
+		resourcePath
+		source
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateTerraformModuleVersion(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateTerraformModuleVersionInput,
+) (data_ *CreateTerraformModuleVersionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateTerraformModuleVersion",
+		Query:  CreateTerraformModuleVersion_Operation,
+		Variables: &__CreateTerraformModuleVersionInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateTerraformModuleVersionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateVCSRun.
+const CreateVCSRun_Operation = `
+mutation CreateVCSRun ($input: CreateVCSRunInput!) {
+	createVCSRun(input: $input) {
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func CreateVCSRun(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateVCSRunInput,
+) (data_ *CreateVCSRunResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateVCSRun",
+		Query:  CreateVCSRun_Operation,
+		Variables: &__CreateVCSRunInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateVCSRunResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by CreateWorkspace.
 const CreateWorkspace_Operation = `
 mutation CreateWorkspace ($input: CreateWorkspaceInput!) {
@@ -22686,6 +30846,96 @@ func DeleteServiceAccount(
 	}
 
 	data_ = &DeleteServiceAccountResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteTerraformModule.
+const DeleteTerraformModule_Operation = `
+mutation DeleteTerraformModule ($input: DeleteTerraformModuleInput!) {
+	deleteTerraformModule(input: $input) {
+		module {
+			id
+			resourcePath
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteTerraformModule(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteTerraformModuleInput,
+) (data_ *DeleteTerraformModuleResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteTerraformModule",
+		Query:  DeleteTerraformModule_Operation,
+		Variables: &__DeleteTerraformModuleInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteTerraformModuleResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteTerraformModuleVersion.
+const DeleteTerraformModuleVersion_Operation = `
+mutation DeleteTerraformModuleVersion ($input: DeleteTerraformModuleVersionInput!) {
+	deleteTerraformModuleVersion(input: $input) {
+		moduleVersion {
+			id
+			version
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func DeleteTerraformModuleVersion(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeleteTerraformModuleVersionInput,
+) (data_ *DeleteTerraformModuleVersionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteTerraformModuleVersion",
+		Query:  DeleteTerraformModuleVersion_Operation,
+		Variables: &__DeleteTerraformModuleVersionInput{
+			Input: input,
+		},
+	}
+
+	data_ = &DeleteTerraformModuleVersionResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -23837,6 +32087,130 @@ func GetServiceAccountDetail(
 	return data_, err_
 }
 
+// The query executed by GetTerraformModule.
+const GetTerraformModule_Operation = `
+query GetTerraformModule ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on TerraformModule {
+			... TerraformModuleDetail
+		}
+	}
+}
+fragment TerraformModuleDetail on TerraformModule {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	system
+	source
+	registryNamespace
+	groupPath
+	resourcePath
+	private
+	repositoryUrl
+	createdBy
+	labels {
+		key
+		value
+	}
+	latestVersion {
+		id
+		version
+		status
+	}
+}
+`
+
+func GetTerraformModule(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetTerraformModuleResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetTerraformModule",
+		Query:  GetTerraformModule_Operation,
+		Variables: &__GetTerraformModuleInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetTerraformModuleResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetTerraformModuleVersion.
+const GetTerraformModuleVersion_Operation = `
+query GetTerraformModuleVersion ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on TerraformModuleVersion {
+			... TerraformModuleVersionDetail
+		}
+	}
+}
+fragment TerraformModuleVersionDetail on TerraformModuleVersion {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	version
+	status
+	error
+	diagnostics
+	shaSum
+	latest
+	createdBy
+	submodules
+	examples
+	module {
+		id
+		resourcePath
+		source
+	}
+}
+`
+
+func GetTerraformModuleVersion(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetTerraformModuleVersionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetTerraformModuleVersion",
+		Query:  GetTerraformModuleVersion_Operation,
+		Variables: &__GetTerraformModuleVersionInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetTerraformModuleVersionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by GetWorkspace.
 const GetWorkspace_Operation = `
 query GetWorkspace ($id: String!) {
@@ -24036,6 +32410,57 @@ func GetWorkspaceOutputs(
 	return data_, err_
 }
 
+// The query executed by GetWorkspaceVCSLink.
+const GetWorkspaceVCSLink_Operation = `
+query GetWorkspaceVCSLink ($id: String!) {
+	node(id: $id) {
+		__typename
+		... on Workspace {
+			id
+			fullPath
+			workspaceVcsProviderLink {
+				... WorkspaceVCSLinkFields
+			}
+		}
+	}
+}
+fragment WorkspaceVCSLinkFields on WorkspaceVCSProviderLink {
+	id
+	repositoryPath
+	branch
+	moduleDirectory
+	tagRegex
+	globPatterns
+	autoSpeculativePlan
+	webhookDisabled
+}
+`
+
+func GetWorkspaceVCSLink(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *GetWorkspaceVCSLinkResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetWorkspaceVCSLink",
+		Query:  GetWorkspaceVCSLink_Operation,
+		Variables: &__GetWorkspaceVCSLinkInput{
+			Id: id,
+		},
+	}
+
+	data_ = &GetWorkspaceVCSLinkResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The subscription executed by JobLogStreamEvents.
 const JobLogStreamEvents_Operation = `
 subscription JobLogStreamEvents ($input: JobLogStreamSubscriptionInput!) {
@@ -24159,6 +32584,94 @@ func ListGroupRunners(
 	}
 
 	data_ = &ListGroupRunnersResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListGroupTerraformModules.
+const ListGroupTerraformModules_Operation = `
+query ListGroupTerraformModules ($groupId: String!, $first: Int!, $after: String, $search: String, $includeInherited: Boolean, $sort: TerraformModuleSort, $labelFilter: TerraformModuleLabelsFilter) {
+	node(id: $groupId) {
+		__typename
+		... on Group {
+			fullPath
+			terraformModules(first: $first, after: $after, search: $search, includeInherited: $includeInherited, sort: $sort, labelFilter: $labelFilter) {
+				totalCount
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+				edges {
+					node {
+						... TerraformModuleDetail
+					}
+				}
+			}
+		}
+	}
+}
+fragment TerraformModuleDetail on TerraformModule {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	system
+	source
+	registryNamespace
+	groupPath
+	resourcePath
+	private
+	repositoryUrl
+	createdBy
+	labels {
+		key
+		value
+	}
+	latestVersion {
+		id
+		version
+		status
+	}
+}
+`
+
+func ListGroupTerraformModules(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	groupId string,
+	first int,
+	after *string,
+	search *string,
+	includeInherited *bool,
+	sort *TerraformModuleSort,
+	labelFilter *TerraformModuleLabelsFilter,
+) (data_ *ListGroupTerraformModulesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListGroupTerraformModules",
+		Query:  ListGroupTerraformModules_Operation,
+		Variables: &__ListGroupTerraformModulesInput{
+			GroupId:          groupId,
+			First:            first,
+			After:            after,
+			Search:           search,
+			IncludeInherited: includeInherited,
+			Sort:             sort,
+			LabelFilter:      labelFilter,
+		},
+	}
+
+	data_ = &ListGroupTerraformModulesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -24594,6 +33107,165 @@ func ListSharedRunners(
 	return data_, err_
 }
 
+// The query executed by ListTerraformModuleVersions.
+const ListTerraformModuleVersions_Operation = `
+query ListTerraformModuleVersions ($id: String!, $first: Int!, $after: String, $search: String, $sort: TerraformModuleVersionSort) {
+	node(id: $id) {
+		__typename
+		... on TerraformModule {
+			id
+			resourcePath
+			versions(first: $first, after: $after, search: $search, sort: $sort) {
+				totalCount
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+				edges {
+					node {
+						... TerraformModuleVersionDetail
+					}
+				}
+			}
+		}
+	}
+}
+fragment TerraformModuleVersionDetail on TerraformModuleVersion {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	version
+	status
+	error
+	diagnostics
+	shaSum
+	latest
+	createdBy
+	submodules
+	examples
+	module {
+		id
+		resourcePath
+		source
+	}
+}
+`
+
+func ListTerraformModuleVersions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+	first int,
+	after *string,
+	search *string,
+	sort *TerraformModuleVersionSort,
+) (data_ *ListTerraformModuleVersionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListTerraformModuleVersions",
+		Query:  ListTerraformModuleVersions_Operation,
+		Variables: &__ListTerraformModuleVersionsInput{
+			Id:     id,
+			First:  first,
+			After:  after,
+			Search: search,
+			Sort:   sort,
+		},
+	}
+
+	data_ = &ListTerraformModuleVersionsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListTerraformModules.
+const ListTerraformModules_Operation = `
+query ListTerraformModules ($first: Int!, $after: String, $search: String, $sort: TerraformModuleSort, $labelFilter: TerraformModuleLabelsFilter) {
+	terraformModules(first: $first, after: $after, search: $search, sort: $sort, labelFilter: $labelFilter) {
+		totalCount
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			node {
+				... TerraformModuleDetail
+			}
+		}
+	}
+}
+fragment TerraformModuleDetail on TerraformModule {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	system
+	source
+	registryNamespace
+	groupPath
+	resourcePath
+	private
+	repositoryUrl
+	createdBy
+	labels {
+		key
+		value
+	}
+	latestVersion {
+		id
+		version
+		status
+	}
+}
+`
+
+func ListTerraformModules(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after *string,
+	search *string,
+	sort *TerraformModuleSort,
+	labelFilter *TerraformModuleLabelsFilter,
+) (data_ *ListTerraformModulesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListTerraformModules",
+		Query:  ListTerraformModules_Operation,
+		Variables: &__ListTerraformModulesInput{
+			First:       first,
+			After:       after,
+			Search:      search,
+			Sort:        sort,
+			LabelFilter: labelFilter,
+		},
+	}
+
+	data_ = &ListTerraformModulesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by ListWorkspaces.
 const ListWorkspaces_Operation = `
 query ListWorkspaces ($first: Int!, $after: String, $groupId: String, $search: String, $sort: WorkspaceSort, $labelFilter: WorkspaceLabelsFilter) {
@@ -24849,6 +33521,50 @@ func ServerVersion(
 	}
 
 	data_ = &ServerVersionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ServiceAccountCreateToken.
+const ServiceAccountCreateToken_Operation = `
+mutation ServiceAccountCreateToken ($input: ServiceAccountCreateTokenInput!) {
+	serviceAccountCreateToken(input: $input) {
+		token
+		expiresIn
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+// The token is a secret: callers must never log the response.
+func ServiceAccountCreateToken(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input ServiceAccountCreateTokenInput,
+) (data_ *ServiceAccountCreateTokenResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ServiceAccountCreateToken",
+		Query:  ServiceAccountCreateToken_Operation,
+		Variables: &__ServiceAccountCreateTokenInput{
+			Input: input,
+		},
+	}
+
+	data_ = &ServiceAccountCreateTokenResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -25299,6 +34015,77 @@ func UpdateServiceAccount(
 	return data_, err_
 }
 
+// The mutation executed by UpdateTerraformModule.
+const UpdateTerraformModule_Operation = `
+mutation UpdateTerraformModule ($input: UpdateTerraformModuleInput!) {
+	updateTerraformModule(input: $input) {
+		module {
+			... TerraformModuleDetail
+		}
+		problems {
+			... ProblemFields
+		}
+	}
+}
+fragment TerraformModuleDetail on TerraformModule {
+	id
+	metadata {
+		version
+		createdAt
+		updatedAt
+		trn
+	}
+	name
+	system
+	source
+	registryNamespace
+	groupPath
+	resourcePath
+	private
+	repositoryUrl
+	createdBy
+	labels {
+		key
+		value
+	}
+	latestVersion {
+		id
+		version
+		status
+	}
+}
+fragment ProblemFields on Problem {
+	message
+	field
+	type
+}
+`
+
+func UpdateTerraformModule(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateTerraformModuleInput,
+) (data_ *UpdateTerraformModuleResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateTerraformModule",
+		Query:  UpdateTerraformModule_Operation,
+		Variables: &__UpdateTerraformModuleInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateTerraformModuleResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by UpdateWorkspace.
 const UpdateWorkspace_Operation = `
 mutation UpdateWorkspace ($input: UpdateWorkspaceInput!) {
@@ -25376,6 +34163,79 @@ func UpdateWorkspace(
 	}
 
 	data_ = &UpdateWorkspaceResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by VCSRunProgress.
+const VCSRunProgress_Operation = `
+query VCSRunProgress ($workspaceId: String!, $first: Int!) {
+	node(id: $workspaceId) {
+		__typename
+		... on Workspace {
+			vcsEvents(first: $first, sort: CREATED_AT_DESC) {
+				edges {
+					node {
+						... VCSEventFields
+					}
+				}
+			}
+		}
+	}
+	runs(workspaceId: $workspaceId, first: $first, sort: CREATED_AT_DESC) {
+		edges {
+			node {
+				id
+				configurationVersion {
+					id
+					vcsEvent {
+						id
+					}
+				}
+			}
+		}
+	}
+}
+fragment VCSEventFields on VCSEvent {
+	id
+	metadata {
+		createdAt
+	}
+	type
+	status
+	errorMessage
+	commitId
+	sourceReferenceName
+	repositoryUrl
+}
+`
+
+// The newest VCS events of a workspace and its newest runs with the event
+// behind each run's configuration version: how `run vcs` finds the run that
+// createVCSRun started (the mutation does not return it).
+func VCSRunProgress(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	workspaceId string,
+	first int,
+) (data_ *VCSRunProgressResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "VCSRunProgress",
+		Query:  VCSRunProgress_Operation,
+		Variables: &__VCSRunProgressInput{
+			WorkspaceId: workspaceId,
+			First:       first,
+		},
+	}
+
+	data_ = &VCSRunProgressResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

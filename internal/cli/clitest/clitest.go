@@ -3,7 +3,9 @@
 package clitest
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/tharsis-cli/tharsis/internal/cli"
@@ -57,9 +59,13 @@ func Run(t testing.TB, o Options, args ...string) Result {
 	var res Result
 	var outBuf, errBuf interface{ String() string }
 	if s == nil {
-		st, in, out, errOut := ui.Test()
+		st, in, _, _ := ui.Test()
 		in.WriteString(o.Stdin)
 		st.SetTTY(o.TTY)
+		// Locked buffers: the renderer and the debug logger write to stderr
+		// from different goroutines, which is fine on a real stderr.
+		out, errOut := &lockedBuffer{}, &lockedBuffer{}
+		st.Out, st.ErrOut = out, errOut
 		s, outBuf, errBuf = st, out, errOut
 	}
 	s.ApplyEnv(func(k string) string { return env[k] })
@@ -85,4 +91,22 @@ func Run(t testing.TB, o Options, args ...string) Result {
 		res.Stdout, res.Stderr = outBuf.String(), errBuf.String()
 	}
 	return res
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
