@@ -46,6 +46,7 @@ func (s *Server) routes() http.Handler {
 	// {rest...} so an id with slashes (a TRN) still reaches the handler and
 	// gets the real API's 400.
 	mux.HandleFunc("PUT /tfe/v2/workspaces/{ws}/configuration-versions/{rest...}", s.serveUpload)
+	mux.HandleFunc("PUT /v1/module-registry/versions/{id}/upload", s.serveModuleUpload)
 	mux.HandleFunc("GET /.well-known/terraform.json", s.serveDiscovery)
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{

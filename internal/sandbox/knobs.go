@@ -41,6 +41,10 @@ type Knobs struct {
 	// MaxLogBytes caps a job's log (10 MiB by default); past it the log is
 	// truncated.
 	MaxLogBytes int64
+	// ModuleUploadFailure, when not 0, is the HTTP status every module
+	// package upload (PUT /v1/module-registry/versions/{id}/upload)
+	// answers after reading the body, storing nothing.
+	ModuleUploadFailure int
 }
 
 // DefaultKnobs are the knobs of a sandbox behaving like a real installation.
@@ -61,6 +65,7 @@ type knobsJSON struct {
 	Latency                     string `json:"latency"`
 	RequireRunnerServiceAccount bool   `json:"requireRunnerServiceAccount"`
 	MaxLogBytes                 int64  `json:"maxLogBytes"`
+	ModuleUploadFailure         int    `json:"moduleUploadFailure"`
 }
 
 // MarshalJSON writes durations as strings such as "1.5s".
@@ -81,6 +86,7 @@ func (k Knobs) MarshalJSON() ([]byte, error) {
 		Latency:                     k.Latency.String(),
 		RequireRunnerServiceAccount: k.RequireRunnerServiceAccount,
 		MaxLogBytes:                 k.MaxLogBytes,
+		ModuleUploadFailure:         k.ModuleUploadFailure,
 	})
 }
 
@@ -120,6 +126,7 @@ func (k *Knobs) UnmarshalJSON(b []byte) error {
 	out.HTTPFailures = j.HTTPFailures
 	out.RequireRunnerServiceAccount = j.RequireRunnerServiceAccount
 	out.MaxLogBytes = j.MaxLogBytes
+	out.ModuleUploadFailure = j.ModuleUploadFailure
 	*k = out
 	return nil
 }

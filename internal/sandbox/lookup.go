@@ -79,6 +79,8 @@ func (s *Server) lookupGID(code, id string) any {
 		if name := roleByID(id); name != "" {
 			return roleRef{name: name}
 		}
+	default:
+		return s.lookupRegistryGID(code, id)
 	}
 	return nil
 }
@@ -183,7 +185,7 @@ func (s *Server) lookupTRN(t trn) (any, error) {
 			}
 		}
 	default:
-		return nil, errInvalid("invalid identifier format: TRN type %q is not supported", t.typ)
+		return s.lookupRegistryTRN(t)
 	}
 	return nil, nil
 }
@@ -229,6 +231,9 @@ func (s *Server) nsPathOf(obj any) (path string, public bool) {
 		return o.NamespacePath, false
 	case *NamespaceVariable:
 		return o.NamespacePath, false
+	}
+	if p, public, ok := s.registryNSPath(obj); ok {
+		return p, public
 	}
 	return "", true
 }

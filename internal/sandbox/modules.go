@@ -18,10 +18,38 @@ import (
 // It is guarded by the server lock.
 type moduleRegistry struct {
 	mods map[string]map[string]map[string][]byte // source -> version -> files
+	// digests are the SHA-256 sums of versions published through the
+	// registry API (registry.go), reported as the run's module digest
+	// instead of the hash of the files.
+	digests map[string]map[string]string
 }
 
 func newModuleRegistry() *moduleRegistry {
-	return &moduleRegistry{mods: map[string]map[string]map[string][]byte{}}
+	return &moduleRegistry{mods: map[string]map[string]map[string][]byte{}, digests: map[string]map[string]string{}}
+}
+
+// publish adds a version uploaded to the registry API.
+func (m *moduleRegistry) publish(source, version string, files map[string][]byte, digest string) {
+	src := normalizeSource(source)
+	if m.mods[src] == nil {
+		m.mods[src] = map[string]map[string][]byte{}
+	}
+	if m.digests[src] == nil {
+		m.digests[src] = map[string]string{}
+	}
+	m.mods[src][version] = files
+	m.digests[src][version] = digest
+}
+
+// unpublish removes a version (deleted from the registry API).
+func (m *moduleRegistry) unpublish(source, version string) {
+	src := normalizeSource(source)
+	delete(m.mods[src], version)
+	delete(m.digests[src], version)
+	if len(m.mods[src]) == 0 {
+		delete(m.mods, src)
+		delete(m.digests, src)
+	}
 }
 
 func (m *moduleRegistry) files(source, version string) (map[string][]byte, bool) {
@@ -80,6 +108,9 @@ func (m *moduleRegistry) resolve(source string, constraint *string, prereleases 
 		}
 		return "", "", errInvalid("failed to resolve module source: no version of module %s matches %s", source, want)
 	}
+	if d, ok := m.digests[normalizeSource(source)][bestRaw]; ok {
+		return bestRaw, d, nil
+	}
 	return bestRaw, digest(versions[bestRaw]), nil
 }
 
@@ -111,6 +142,7 @@ func (s *Server) RegisterModule(source, version string, files map[string][]byte)
 		s.mods.mods[src] = map[string]map[string][]byte{}
 	}
 	s.mods.mods[src][version] = cp
+	delete(s.mods.digests[src], version)
 	return nil
 }
 

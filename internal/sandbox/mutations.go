@@ -366,6 +366,7 @@ func (s *Server) deleteWorkspace(w *Workspace) {
 		}
 	}
 	s.deleteNamespaceData(w.FullPath)
+	s.deleteWorkspaceVCS(w.ID)
 	delete(s.st.Workspaces, w.ID)
 }
 
@@ -655,6 +656,7 @@ func (s *Server) deleteGroupData(g *Group) {
 		}
 	}
 	s.deleteNamespaceData(g.FullPath)
+	s.deleteGroupModules(g.ID)
 	delete(s.st.Groups, g.ID)
 }
 

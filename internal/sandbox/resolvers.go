@@ -85,7 +85,7 @@ func (s *Server) newNode(obj any) *nodeResolver {
 	case roleRef:
 		res, id = &roleResolver{name: o.name}, toGID(gidRole, roleIDs[o.name])
 	default:
-		return nil
+		return s.newRegistryNode(obj)
 	}
 	return &nodeResolver{id: graphql.ID(id), res: res}
 }

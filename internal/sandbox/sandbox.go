@@ -18,9 +18,17 @@
 // Other helpers for tests: New/Start, CreateUser, CreateServiceAccount,
 // AddTrustPolicy, ResetServiceAccountClientSecret, AddMembership,
 // IssueToken, IssueServiceAccountToken, RegisterModule,
-// LoadModulesDir, SetNamespaceVariable, SetKnobs/UpdateKnobs/Knobs,
-// RequestCount, AdminKey, and snapshots for assertions: Runs,
-// ConfigurationVersions, Jobs, JobLog, Workspace.
+// LoadModulesDir, LinkWorkspaceToDirectory (a simulated VCS link whose
+// repository is a local directory, see vcs.go), SetNamespaceVariable,
+// SetKnobs/UpdateKnobs/Knobs, RequestCount, AdminKey, and snapshots for
+// assertions: Runs, ConfigurationVersions, Jobs, JobLog, Workspace,
+// ModuleVersions, ModuleVersionStatus, VCSEvents, RunVCSEvent.
+//
+// Module registry: modules and versions created with the GraphQL API and
+// uploaded to PUT /v1/module-registry/versions/{id}/upload (at most
+// Options.MaxModuleUploadBytes) are published, once uploaded, to the store
+// module-source runs use, under the address TerraformModule.source reports:
+// <host:port>/<root group>/<name>/<system> (see registry.go).
 //
 // Identity: serviceAccountCreateToken verifies external OIDC tokens against
 // the service account's trust policies, fetching the issuer's discovery
@@ -31,6 +39,7 @@
 //
 // HTTP routes: /graphql (POST/GET, and websocket upgrades with the graphql-ws
 // subprotocol), PUT /tfe/v2/workspaces/{ws}/configuration-versions/{cv}/upload,
+// PUT /v1/module-registry/versions/{id}/upload,
 // /.well-known/terraform.json, /.well-known/openid-configuration,
 // /oauth/discovery/keys, the internal identity provider (GET /oauth/authorize,
 // POST /oauth/token; see Options.SSOUser), POST /v1/serviceaccounts/token
@@ -81,6 +90,10 @@ type Options struct {
 	// MaxUploadBytes caps a configuration-version upload (413 past it);
 	// default 64 MiB.
 	MaxUploadBytes int64
+	// MaxModuleUploadBytes caps a module package upload (413 past it);
+	// default DefaultMaxModuleUploadBytes (128 MiB), as on a real
+	// installation.
+	MaxModuleUploadBytes int64
 	// ModulesDir holds modules for module-source runs, laid out as
 	// <source>/<version>/*.tf (see LoadModulesDir).
 	ModulesDir string
@@ -116,10 +129,12 @@ type Server struct {
 	schema *graphql.Schema
 	broker *broker
 
-	mu   sync.Mutex // guards st, jobCtl, modules
-	st   *store
-	ctl  map[string]*jobControl
-	mods *moduleRegistry
+	mu      sync.Mutex // guards st, jobCtl, modules, catalog, vcs
+	st      *store
+	ctl     map[string]*jobControl
+	mods    *moduleRegistry
+	catalog *registryCatalog // the module registry API (registry.go)
+	vcs     *vcsState        // simulated VCS links (vcs.go)
 
 	knobMu sync.Mutex
 	knobs  Knobs
@@ -156,6 +171,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxUploadBytes <= 0 {
 		opts.MaxUploadBytes = 64 << 20
 	}
+	if opts.MaxModuleUploadBytes <= 0 {
+		opts.MaxModuleUploadBytes = DefaultMaxModuleUploadBytes
+	}
 	if opts.AdminTokenTTL <= 0 {
 		opts.AdminTokenTTL = 24 * time.Hour
 	}
@@ -168,7 +186,7 @@ func New(opts Options) (*Server, error) {
 	k := opts.Knobs
 	if k.ForceCancelDelay == 0 && k.MaxLogBytes == 0 && !k.IgnoreGracefulCancel && k.JobDuration == 0 &&
 		k.LogVolumeBytes == 0 && !k.FailPlan && !k.FailApply && k.DropWebsocketAfterBytes == 0 &&
-		len(k.HTTPFailures) == 0 && k.Latency == 0 && !k.RequireRunnerServiceAccount {
+		len(k.HTTPFailures) == 0 && k.Latency == 0 && !k.RequireRunnerServiceAccount && k.ModuleUploadFailure == 0 {
 		k = DefaultKnobs()
 	}
 	if k.MaxLogBytes <= 0 {
@@ -186,6 +204,8 @@ func New(opts Options) (*Server, error) {
 		st:        newStore(),
 		ctl:       map[string]*jobControl{},
 		mods:      newModuleRegistry(),
+		catalog:   newRegistryCatalog(),
+		vcs:       newVCSState(),
 		knobs:     k,
 		reqCounts: map[string]int{},
 		oidcHTTP:  opts.OIDCHTTPClient,
