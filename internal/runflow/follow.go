@@ -182,6 +182,12 @@ func (f *follower) startNextLog(ctx context.Context, run *Run, wg *sync.WaitGrou
 		return
 	}
 	for _, j := range jobsOf(run) {
+		if j.queued {
+			// Nothing to read until a runner takes the job, and the run's
+			// own updates tell when it does: streaming now would only add
+			// a subscription, or a log poll per run poll, while it waits.
+			return
+		}
 		if f.e.delivered(j.id) || !f.e.once(&f.e.streamed, j.id) {
 			continue
 		}
@@ -278,16 +284,19 @@ func (f *follower) queueHintDue() time.Duration {
 	return d
 }
 
-type jobRef struct{ id, phase string }
+type jobRef struct {
+	id, phase string
+	queued    bool // no runner has taken the job yet
+}
 
 func jobsOf(r *Run) []jobRef {
 	var out []jobRef
 	if j := r.Plan.CurrentJob; j != nil && j.Id != "" {
-		out = append(out, jobRef{j.Id, "plan"})
+		out = append(out, jobRef{j.Id, "plan", j.Status == gql.JobStatusQueued})
 	}
 	if r.Apply != nil {
 		if j := r.Apply.CurrentJob; j != nil && j.Id != "" {
-			out = append(out, jobRef{j.Id, "apply"})
+			out = append(out, jobRef{j.Id, "apply", j.Status == gql.JobStatusQueued})
 		}
 	}
 	return out
