@@ -44,22 +44,30 @@ func (c *logCursor) chunk(start, end int64, b []byte) bool {
 	return true
 }
 
-// exactPrefix returns the part of text, the decoded form of n raw log bytes,
-// that is byte-exact, and how many raw bytes it covers. Logs travel as JSON
-// strings, which replace each byte of an incomplete UTF-8 sequence with
-// U+FFFD (1 byte becomes 3): a window whose edge cuts a character decodes to
-// more than n bytes. When the surplus is such a cut at the end, it is left
-// out, to be read again with the rest of the character. Any other mismatch
-// means the log itself holds invalid UTF-8, which JSON cannot carry: text is
-// then taken as it is.
+// exactPrefix returns the part of text, the decoded form of a log window
+// the server sized at n bytes, that is byte-exact, and how many raw bytes
+// it covers. Logs travel as JSON strings, which replace each byte of an
+// incomplete UTF-8 sequence with U+FFFD: a window whose edge cuts a
+// character does not decode to its bytes. Such a cut at the end is left
+// out, to be read again with the rest of the character. Text without any
+// U+FFFD is its own bytes, whatever n says: logSize and logs are resolved
+// apart, so the log may have grown (or not yet) between the two. When
+// U+FFFD appears elsewhere the log itself holds invalid UTF-8 (or real
+// U+FFFD characters), which JSON cannot tell apart: text is then taken as
+// it is, as n bytes.
 func exactPrefix(text string, n int64) (string, int64) {
-	d := int64(len(text)) - n
-	if d == 0 {
+	if !strings.ContainsRune(text, utf8.RuneError) {
+		return text, int64(len(text))
+	}
+	if int64(len(text)) == n {
 		return text, n
 	}
-	if r := d / 2; d > 0 && d%2 == 0 && r < utf8.UTFMax &&
-		strings.HasSuffix(text, strings.Repeat(string(utf8.RuneError), int(r))) {
-		return text[:int64(len(text))-3*r], n - r
+	cut := text
+	for i := 0; i < utf8.UTFMax-1 && strings.HasSuffix(cut, string(utf8.RuneError)); i++ {
+		cut = cut[:len(cut)-len(string(utf8.RuneError))]
+	}
+	if len(cut) < len(text) && !strings.ContainsRune(cut, utf8.RuneError) {
+		return cut, int64(len(cut))
 	}
 	return text, n
 }
