@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -97,5 +98,50 @@ func BenchmarkSubscriptionLogStream(b *testing.B) {
 		}
 		_ = ws.Close()
 		cancel()
+	}
+}
+
+// TestSubscriptionDecodeMatchesForward: decoding a payload straight into
+// a generated response type gives what the generated forward function
+// gives, which decode used to call for every payload.
+func TestSubscriptionDecodeMatchesForward(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		wantErr bool
+	}{
+		{"data", `{"data":{"jobLogStreamEvents":{"completed":false,"truncated":true,"size":3,"data":{"offset":0,"logs":"a\u00e9"}}}}`, false},
+		{"completed, no data", `{"data":{"jobLogStreamEvents":{"completed":true,"truncated":false,"size":3,"data":null}}}`, false},
+		{"errors", `{"data":null,"errors":[{"message":"job not found","path":["jobLogStreamEvents"]}]}`, false},
+		{"errors and partial data", `{"data":{"jobLogStreamEvents":{"completed":true,"size":1}},"errors":[{"message":"boom"}]}`, false},
+		{"errors and data of another shape", `{"data":{"jobLogStreamEvents":"oops"},"errors":[{"message":"boom"}]}`, false},
+		{"extensions", `{"data":{"jobLogStreamEvents":{"completed":true,"size":0}},"extensions":{"cost":3}}`, false},
+		{"data of another shape", `{"data":{"jobLogStreamEvents":{"size":"big"}}}`, true},
+		{"not JSON", `{"data":`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := make(chan gql.JobLogStreamEventsWsResponse, 1)
+			d := &wsSub{ch: reflect.ValueOf(ch), forward: gql.JobLogStreamEventsForwardData, direct: isBaseResponse(reflect.TypeOf(ch).Elem())}
+			if !d.direct {
+				t.Fatal("the generated response type is not recognised")
+			}
+			got, err := d.decode(json.RawMessage(tc.payload))
+			want, werr := d.forwardDecode(json.RawMessage(tc.payload))
+			if (err != nil) != tc.wantErr || (werr != nil) != tc.wantErr {
+				t.Fatalf("errors: decode %v, forward %v; want an error: %v", err, werr, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if !reflect.DeepEqual(got.Interface(), want.Interface()) {
+				t.Errorf("decode gives\n%#v\nforward gives\n%#v", got.Interface(), want.Interface())
+			}
+		})
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[int](), reflect.TypeFor[struct{ Data, Extensions, Errors string }]()} {
+		if isBaseResponse(typ) {
+			t.Errorf("%v is taken for a generated response type", typ)
+		}
 	}
 }
