@@ -69,6 +69,10 @@ type follower struct {
 
 	subscribed atomic.Bool
 	wake       chan *Run
+	// resync asks the loop to read the run again and re-time its wait: the
+	// subscription has just started (events before it were missed) or
+	// ended (polling must take over at once).
+	resync chan struct{}
 
 	lastStatus, lastPlan, lastApply string
 	queuedSince                     time.Time
@@ -92,6 +96,7 @@ func (f *follower) loop(ctx context.Context, run *Run, stop StopFunc) (*Run, err
 	}()
 
 	f.wake = make(chan *Run, 1)
+	f.resync = make(chan struct{}, 1)
 	f.logDone = make(chan logResult, 4)
 
 	if !f.e.DisableSubscriptions {
@@ -138,6 +143,8 @@ func (f *follower) loop(ctx context.Context, run *Run, stop StopFunc) (*Run, err
 				logErr = res.err
 			}
 			// The job ended: read the run so its final status is current.
+		case <-f.resync:
+			timer.Stop()
 		case <-timer.C:
 			delay = min(delay*3/2, f.e.pollMax())
 		}
@@ -302,6 +309,14 @@ func jobsOf(r *Run) []jobRef {
 	return out
 }
 
+// poke asks the loop to resync, without blocking.
+func (f *follower) poke() {
+	select {
+	case f.resync <- struct{}{}:
+	default:
+	}
+}
+
 // subscribeRuns keeps a workspaceRunEvents subscription open as a wake-up
 // source, reconnecting with capped backoff. Polling covers any gap.
 func (f *follower) subscribeRuns(ctx context.Context) {
@@ -309,6 +324,7 @@ func (f *follower) subscribeRuns(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := f.subscribeOnce(ctx)
 		f.subscribed.Store(false)
+		f.poke()
 		if ctx.Err() != nil {
 			return
 		}
@@ -333,6 +349,7 @@ func (f *follower) subscribeOnce(ctx context.Context) error {
 		return err
 	}
 	f.subscribed.Store(true)
+	f.poke()
 	for {
 		select {
 		case <-ctx.Done():
