@@ -16,6 +16,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/cli/completion"
 	"github.com/tharsis-cli/tharsis/internal/cli/configure"
 	"github.com/tharsis-cli/tharsis/internal/cli/group"
+	"github.com/tharsis-cli/tharsis/internal/cli/module"
 	"github.com/tharsis-cli/tharsis/internal/cli/run"
 	"github.com/tharsis-cli/tharsis/internal/cli/runneragent"
 	"github.com/tharsis-cli/tharsis/internal/cli/serviceaccount"
@@ -44,6 +45,7 @@ func topLevel() []entry {
 		{cmdutil.GroupRuns, verb(run.NewCmdDestroy)},
 		{cmdutil.GroupWorkspaces, workspace.NewCmdWorkspace},
 		{cmdutil.GroupWorkspaces, group.NewCmdGroup},
+		{cmdutil.GroupWorkspaces, module.NewCmdModule},
 		{cmdutil.GroupAdmin, runneragent.NewCmdRunnerAgent},
 		{cmdutil.GroupAdmin, serviceaccount.NewCmdServiceAccount},
 		{cmdutil.GroupAdmin, adminmode.NewCmdAdminMode},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/graph-gophers/graphql-go"
 	goversion "github.com/hashicorp/go-version"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/tharsis-cli/tharsis/internal/sandbox/executor"
 )
@@ -735,7 +738,8 @@ func (q *root) DeleteTerraformModuleVersion(ctx context.Context, args struct{ In
 // serveModuleUpload stores a module version's package (tar.gz). Like the
 // real API it answers once the package is stored and checks it
 // asynchronously: the version goes upload_in_progress, then uploaded, or
-// errored (checksum mismatch, unreadable package).
+// errored (checksum mismatch, unreadable package, Terraform syntax errors,
+// reported as diagnostics).
 func (s *Server) serveModuleUpload(w http.ResponseWriter, r *http.Request) {
 	s.count("module_upload")
 	ctx := s.withAuth(r.Context(), bearer(r))
@@ -824,6 +828,13 @@ func (s *Server) processModulePackage(id string) {
 	} else {
 		files = f
 	}
+	diagnostics := ""
+	if failure == "" {
+		if diags := moduleDiagnostics(files); len(diags) > 0 {
+			b, _ := json.Marshal(diags)
+			diagnostics, failure = string(b), "failed validation"
+		}
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -833,7 +844,7 @@ func (s *Server) processModulePackage(id string) {
 	}
 	m := s.catalog.modules[v.ModuleID]
 	if failure != "" || m == nil {
-		v.Status, v.Error = mvErrored, failure
+		v.Status, v.Error, v.Diagnostics = mvErrored, failure, diagnostics
 		touch(&v.Meta, s.now())
 		return
 	}
@@ -841,6 +852,50 @@ func (s *Server) processModulePackage(id string) {
 	v.Status = mvUploaded
 	touch(&v.Meta, s.now())
 	s.mods.publish(s.moduleSource(m), v.SemanticVersion, files, v.SHASum)
+}
+
+// moduleDiagnostic is one problem found in a module package, in the shape
+// the real API stores (terraform-config-inspect's diagnostics).
+type moduleDiagnostic struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail,omitempty"`
+	Pos      *struct {
+		Filename string `json:"filename"`
+		Line     int    `json:"line"`
+	} `json:"pos,omitempty"`
+}
+
+// moduleDiagnostics parses every Terraform file of a package and returns
+// its syntax errors.
+func moduleDiagnostics(files map[string][]byte) []moduleDiagnostic {
+	p := hclparse.NewParser()
+	var out []moduleDiagnostic
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		var diags hcl.Diagnostics
+		switch {
+		case strings.HasPrefix(name, ".terraform/"):
+			continue
+		case strings.HasSuffix(name, ".tf"):
+			_, diags = p.ParseHCL(files[name], name)
+		case strings.HasSuffix(name, ".tf.json"):
+			_, diags = p.ParseJSON(files[name], name)
+		}
+		for _, d := range diags {
+			if d.Severity != hcl.DiagError {
+				continue
+			}
+			md := moduleDiagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+			if d.Subject != nil {
+				md.Pos = &struct {
+					Filename string `json:"filename"`
+					Line     int    `json:"line"`
+				}{d.Subject.Filename, d.Subject.Start.Line}
+			}
+			out = append(out, md)
+		}
+	}
+	return out
 }
 
 // nestedModules lists the directories directly under prefix that hold

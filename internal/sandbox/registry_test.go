@@ -253,6 +253,7 @@ func TestModuleUploadFailures(t *testing.T) {
 		{name: "too large", maxBytes: 64, wantStatus: 413, wantFinal: mvPending},
 		{name: "checksum", badSum: true, wantStatus: 200, wantFinal: mvErrored, wantError: "does not match received checksum"},
 		{name: "not a package", wantStatus: 200, wantFinal: mvErrored, wantError: "failed to unpack"},
+		{name: "syntax error", wantStatus: 200, wantFinal: mvErrored, wantError: "failed validation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := DefaultKnobs()
@@ -269,8 +270,11 @@ func TestModuleUploadFailures(t *testing.T) {
 			p := h.createModule(h.token, map[string]any{"groupId": "trn:group:sandbox", "name": "m", "system": "aws"})
 			h.noProblems(p)
 			pkg := makeSlug(moduleConfig("1.0.0"))
-			if tc.name == "not a package" {
+			switch tc.name {
+			case "not a package":
 				pkg = []byte("not a tar.gz")
+			case "syntax error":
+				pkg = makeSlug(map[string]string{"main.tf": "resource \"x\" {\n", "ok.tf": "locals {}\n"})
 			}
 			sum := shaHex(pkg)
 			if tc.badSum {
@@ -287,6 +291,9 @@ func TestModuleUploadFailures(t *testing.T) {
 				vs := h.s.ModuleVersions("sandbox/m/aws")
 				if !strings.Contains(vs[0].Error, tc.wantError) {
 					t.Errorf("error %q", vs[0].Error)
+				}
+				if tc.name == "syntax error" && !strings.Contains(vs[0].Diagnostics, `"filename":"main.tf"`) {
+					t.Errorf("diagnostics %q", vs[0].Diagnostics)
 				}
 				// A second upload is refused.
 				if st, _ := h.uploadModule(h.token, str(vp, "moduleVersion", "id"), pkg); st != 409 {
