@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/tharsis-cli/tharsis/internal/build.Version=$(VE
 PREFIX    ?= $(HOME)/.local
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build install test test-short generate check-generated lint demo bench docs release-check snapshot clean
+.PHONY: all build install test test-short generate check-generated lint demo bench docs check-docs release-check snapshot clean
 
 all: build
 
@@ -38,6 +38,20 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+# Command reference from the command tree (cmd/gen-docs): markdown in
+# docs/commands (committed: reviewed in diffs, read on the web) and man pages
+# in $(BIN)/man (a build product, dated with the last commit so builds are
+# reproducible). Install the man pages with: install -m 0644 bin/man/*.1 <manpath>/man1/
+DOCS_DATE ?= $(shell git log -1 --format=%cs 2>/dev/null || echo 1970-01-01)
+
+docs:
+	$(GO) run ./cmd/gen-docs -markdown-dir docs/commands -man-dir $(BIN)/man -date $(DOCS_DATE)
+
+# Fails when the committed command reference differs from the command tree.
+check-docs: docs
+	@git diff --exit-code --stat -- docs/commands || (echo "the command reference is stale: run 'make docs' and commit docs/commands" >&2; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- docs/commands)" || (echo "untracked or removed pages in docs/commands: run 'make docs' and commit" >&2; git status --porcelain -- docs/commands; exit 1)
 
 # The main job end to end on the embedded sandbox.
 demo: build
