@@ -252,10 +252,21 @@ func (e *Engine) fillLogs(ctx context.Context, jobID string, cur *logCursor, upT
 	return nil
 }
 
+// busyLogBytes is how much log a job must have written since the last
+// poll for the next poll to come sooner than PollMin (see pollLogs).
+const busyLogBytes = 64 << 10
+
 // pollLogs pages Job.logs until the job is complete and read to its end.
+// After catching up with a job that is writing fast (at least busyLogBytes
+// since the last wait), it looks again after a fifth of PollMin rather than
+// PollMin: otherwise a large log piles up during each wait and its end is
+// printed up to PollMin after the job wrote it. A job writing little keeps
+// the usual backoff, so the extra requests each carry at least that much log.
 func (e *Engine) pollLogs(ctx context.Context, jobID string, cur *logCursor, truncated func(bool)) error {
 	delay := e.pollMin()
+	var since int64 // log bytes read since the last wait
 	for {
+		at := cur.offset
 		job, moved, err := e.readAt(ctx, jobID, cur, MaxLogRead, false)
 		if err != nil {
 			if ctx.Err() == nil && isTransient(err) {
@@ -268,16 +279,23 @@ func (e *Engine) pollLogs(ctx context.Context, jobID string, cur *logCursor, tru
 		}
 		truncated(job.LogTruncated)
 		if moved {
+			since += cur.offset - at
 			delay = e.pollMin()
 			continue
 		}
 		if job.Completed {
 			return nil
 		}
-		if err := sleep(ctx, delay); err != nil {
+		wait := delay
+		if since >= busyLogBytes {
+			wait = e.pollMin() / 5
+		} else {
+			delay = min(delay*3/2, e.pollMax())
+		}
+		since = 0
+		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
-		delay = min(delay*3/2, e.pollMax())
 	}
 }
 
