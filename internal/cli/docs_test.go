@@ -368,6 +368,14 @@ func TestReferenceInvocationsParseLikeNewOnes(t *testing.T) {
 		{"service-account create -group-id grp -description d -oidc-trust-policy issuer=https://gitlab.example.com,bound-claim=project_path=grp/* sa",
 			"service-account create sa --group grp --description d --oidc-trust-policy issuer=https://gitlab.example.com,bound-claim=project_path=grp/*"},
 		{"service-account list -namespace-path grp -search ci -json", "service-account list --group grp --search ci -o json"},
+		// Modules.
+		{"module create -group-id ops -private=false -repository-url https://example.com/vpc -if-not-exists vpc/aws",
+			"module create vpc/aws --group ops --private=false --repository-url https://example.com/vpc --if-not-exists"},
+		{"module list -group-id ops -include-inherited -search vpc -json", "module list --group ops --include-inherited --search vpc -o json"},
+		{"module upload-version -directory-path ./vpc -version 1.2.0 ops/vpc/aws", "module upload-version ops/vpc/aws --directory-path ./vpc --version 1.2.0"},
+		// Versions for optimistic locking.
+		{"group delete -force -version 3 top/sub", "group delete top/sub --force --version 3"},
+		{"workspace update -description d -terraform-version 1.9.0 -version 4 grp/ws", "workspace update grp/ws --description d --terraform-version 1.9.0 --version 4"},
 		// Configuration and meta.
 		{"configure -profile prod -http-endpoint https://tharsis.example.com -insecure-tls-skip-verify",
 			"-p prod configure --http-endpoint https://tharsis.example.com --insecure-tls-skip-verify"},

@@ -14,6 +14,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -73,6 +74,7 @@ With -o json the module is printed as by 'tharsis module get -o json'.`,
 	fs.StringArrayVar(&opts.Labels, "label", nil, "Label as key=value (repeatable)")
 	fs.BoolVar(&opts.IfNotExists, "if-not-exists", false, "Succeed without change when the module exists")
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 

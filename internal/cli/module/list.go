@@ -9,6 +9,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -69,6 +70,7 @@ with every given label.
 	admincmd.SortFlag(cmd, &opts.Sort, string(gql.TerraformModuleSortNameAsc), enumStrings(gql.AllTerraformModuleSort))
 	opts.Page.Register(cmd)
 	admincmd.AddJSONFlag(cmd, f)
+	_ = cmd.RegisterFlagCompletionFunc("group", complete.GroupFlag(f))
 	return cmd
 }
 
