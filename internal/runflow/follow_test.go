@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +144,49 @@ func TestFollowQueueReasons(t *testing.T) {
 	}
 	for _, ev := range rec.ofType(EventQueued) {
 		t.Logf("%s: %s (hint: %s)", ev.Status, ev.Message, ev.Hint)
+	}
+}
+
+// TestFollowReadsOnSubscriptionEdges: with polls spaced an hour apart and
+// every websocket dropped at once, a run approved while it is followed is
+// still followed to its end: each time the subscription starts or ends,
+// the run is read again.
+func TestFollowReadsOnSubscriptionEdges(t *testing.T) {
+	srv := startSandbox(t, func(k *sandbox.Knobs) { k.DropWebsocketAfterBytes = 1 })
+	e, rec := newEngine(t, srv)
+	ctx := testCtx(t)
+	run, err := e.Create(ctx, Spec{Workspace: sandbox.SeedWorkspace, Directory: configDir(t, oneResource), Refresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, srv, run.Id, func(r sandbox.Run) bool { return r.Status == "planned" })
+	e.PollMin, e.PollMax, e.PollSubscribed = time.Hour, time.Hour, time.Hour
+	approved := make(chan error, 1)
+	var once sync.Once
+	e.Sink = func(ev Event) {
+		rec.sink(ev)
+		if ev.Type == EventStatus && ev.Status == "planned" {
+			// Approve from elsewhere once the follower has seen the run
+			// waiting: only a read of the run can tell it what follows.
+			once.Do(func() {
+				go func() {
+					_, err := e.Apply(context.WithoutCancel(ctx), run.Id, "")
+					approved <- err
+				}()
+			})
+		}
+	}
+	final, err := e.Follow(ctx, run.Id, UntilFinal)
+	if err != nil || final.Status != "applied" {
+		t.Fatalf("follow: %v (status %v)", err, final.Status)
+	}
+	if err := <-approved; err != nil {
+		t.Fatal(err)
+	}
+	planJob, applyJob := jobsOfRun(srv, run.Id)
+	for _, j := range []string{planJob, applyJob} {
+		if got := rec.logOf(t, j); !bytes.Equal(got, srv.JobLog(j)) {
+			t.Fatalf("log of %s differs", j)
+		}
 	}
 }
