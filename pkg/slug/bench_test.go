@@ -24,12 +24,18 @@ import (
 //	BenchmarkCopyThenPack  what the reference CLI does: copy the whole tree to a
 //	                       temp dir, set every time to the epoch, then go-slug Pack
 //
-// Each runs on a small module (20 .tf files) and a large one (5,000 .tf files
-// by default), both with a .git directory and a .terraform provider binary
-// as a real working directory has. Scale with environment variables:
+// Each runs on a small module (20 .tf files), a large one (5,000 .tf files
+// by default) and a monorepo (300 .tf files beside 64 MiB of node_modules,
+// excluded by .terraformignore, and .git packs), all with a .git directory
+// and a .terraform provider binary as a real working directory has. Scale
+// with environment variables:
 //
 //	SLUG_BENCH_LARGE_FILES   number of .tf files of the large tree (default 5000)
 //	SLUG_BENCH_PROVIDER_MIB  size of the fake provider binary in MiB (default 4)
+//	SLUG_BENCH_MONOREPO_MIB  excluded content of the monorepo in MiB (default 64)
+//
+// `make bench` (internal/bench) runs the same comparison at the issue's
+// sizes, up to a 1 GB monorepo, one process per packing.
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v >= 0 {
@@ -41,19 +47,25 @@ func envInt(name string, def int) int {
 type benchCase struct {
 	name  string
 	files int
+	// excludedMiB is content that ignore rules leave out: node_modules
+	// (.terraformignore) and .git packs, half each.
+	excludedMiB int
 }
 
 func benchCases() []benchCase {
 	return []benchCase{
-		{"small", 20},
-		{"large", envInt("SLUG_BENCH_LARGE_FILES", 5000)},
+		{"small", 20, 0},
+		{"large", envInt("SLUG_BENCH_LARGE_FILES", 5000), 0},
+		{"monorepo", 300, envInt("SLUG_BENCH_MONOREPO_MIB", 64)},
 	}
 }
 
-// genTree writes a configuration of n .tf files spread over directories
-// of at most 50 files, plus .git and .terraform content.
-func genTree(b *testing.B, n int) string {
+// genTree writes a configuration of c.files .tf files spread over
+// directories of at most 50 files, plus .git and .terraform content, and
+// for a monorepo node_modules excluded by .terraformignore.
+func genTree(b *testing.B, c benchCase) string {
 	b.Helper()
+	n := c.files
 	root := b.TempDir()
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
 	var sb strings.Builder
@@ -82,6 +94,16 @@ func genTree(b *testing.B, n int) string {
 	for i := range 40 {
 		extra[fmt.Sprintf(".git/objects/%02x/%038x", i, i)] = 2000
 	}
+	if c.excludedMiB > 0 {
+		if err := os.WriteFile(filepath.Join(root, ".terraformignore"), []byte("node_modules/\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		half := c.excludedMiB << 19
+		for i := range half / (16 << 10) {
+			extra[fmt.Sprintf("node_modules/pkg%03d/lib/file%02d.js", i/20, i%20)] = 16 << 10
+		}
+		extra[".git/objects/pack/pack-0000.pack"] = half
+	}
 	for p, size := range extra {
 		full := filepath.Join(root, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -101,7 +123,7 @@ func genTree(b *testing.B, n int) string {
 func BenchmarkPack(b *testing.B) {
 	for _, c := range benchCases() {
 		b.Run(c.name, func(b *testing.B) {
-			dir, tmp := genTree(b, c.files), b.TempDir()
+			dir, tmp := genTree(b, c), b.TempDir()
 			b.ReportAllocs()
 			for b.Loop() {
 				res, err := Pack(b.Context(), dir, Options{TempDir: tmp})
@@ -117,7 +139,7 @@ func BenchmarkPack(b *testing.B) {
 func BenchmarkPackDeterministic(b *testing.B) {
 	for _, c := range benchCases() {
 		b.Run(c.name, func(b *testing.B) {
-			dir, tmp := genTree(b, c.files), b.TempDir()
+			dir, tmp := genTree(b, c), b.TempDir()
 			b.ReportAllocs()
 			for b.Loop() {
 				res, err := Pack(b.Context(), dir, Options{TempDir: tmp, Deterministic: true})
@@ -149,7 +171,7 @@ func goSlugToTemp(b *testing.B, dir, tmp string) {
 func BenchmarkGoSlugDirect(b *testing.B) {
 	for _, c := range benchCases() {
 		b.Run(c.name, func(b *testing.B) {
-			dir, tmp := genTree(b, c.files), b.TempDir()
+			dir, tmp := genTree(b, c), b.TempDir()
 			b.ReportAllocs()
 			for b.Loop() {
 				goSlugToTemp(b, dir, tmp)
@@ -161,7 +183,7 @@ func BenchmarkGoSlugDirect(b *testing.B) {
 func BenchmarkCopyThenPack(b *testing.B) {
 	for _, c := range benchCases() {
 		b.Run(c.name, func(b *testing.B) {
-			dir, tmp := genTree(b, c.files), b.TempDir()
+			dir, tmp := genTree(b, c), b.TempDir()
 			b.ReportAllocs()
 			for b.Loop() {
 				cp, err := os.MkdirTemp(tmp, "slug-*")
