@@ -35,6 +35,7 @@ plan, apply and destroy are also available at the top level (tharsis apply ...).
 		NewCmdApprove(f, nil),
 		NewCmdDiscard(f, nil),
 		NewCmdCancel(f, nil),
+		NewCmdVCS(f, nil),
 	)
 	return cmd
 }
