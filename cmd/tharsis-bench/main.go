@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -61,8 +62,22 @@ func all(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&cfg.Wait, "wait", time.Minute, "how long a run is kept queued by the waiting benchmark")
 	only := fs.String("only", "", "comma-separated groups: "+strings.Join(bench.Groups, ","))
 	md := fs.String("markdown", "", "also write the table as Markdown to this file")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the driver (the in-process sandbox) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
 	}
 	if cfg.Tharsis == "" {
 		return fmt.Errorf("-tharsis is required")
