@@ -366,7 +366,7 @@ type createVCSRunInput struct {
 
 // commitRE is what the real API takes for a commit hash rather than a
 // branch or tag name.
-var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
 
 func (q *root) CreateVCSRun(ctx context.Context, args struct{ Input createVCSRunInput }) (*payloadBase, error) {
 	in := args.Input

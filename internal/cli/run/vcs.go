@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -251,12 +252,8 @@ func isCommit(ref string) bool {
 	if len(ref) != 40 {
 		return false
 	}
-	for _, c := range ref {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+	_, err := hex.DecodeString(ref)
+	return err == nil
 }
 
 func vcsEvents(p *gql.VCSRunProgressResponse) []*gql.VCSEventFields {
