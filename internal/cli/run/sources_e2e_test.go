@@ -34,9 +34,9 @@ func TestDirectorySource(t *testing.T) {
 			srv := startSandbox(t)
 			root := t.TempDir()
 			writeFiles(t, root, map[string]string{
-				filepath.Join(tc.cfg, "main.tf"):        oneResource,
+				filepath.Join(tc.cfg, "main.tf"):         oneResource,
 				filepath.Join(tc.cfg, "notes/readme.md"): "kept",
-				"outside.tf":                            `resource "terraform_data" "outside" {}`,
+				"outside.tf":                             `resource "terraform_data" "outside" {}`,
 			})
 			if err := os.MkdirAll(filepath.Join(root, tc.cwd), 0o755); err != nil {
 				t.Fatal(err)
