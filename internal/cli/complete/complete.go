@@ -1,6 +1,6 @@
-// Package complete holds the dynamic shell completions of the command tree:
-// profile names from the settings file, and workspace paths, group paths and
-// run IDs from the API.
+// Package complete holds the dynamic shell completions that need the API:
+// workspace paths, group paths and run IDs. (Profile names are completed
+// from the settings file by the configure package.)
 //
 // A completion runs while the user waits at a TAB, so it must be fast and
 // invisible: every API lookup shares one short deadline (Timeout), nothing
@@ -52,29 +52,6 @@ func firstArg(fn Func) Func {
 		}
 		return fn(cmd, args, toComplete)
 	}
-}
-
-// Profiles completes profile names from settings.json (first argument).
-func Profiles(f *cmdutil.Factory) Func { return firstArg(ProfileFlag(f)) }
-
-// ProfileFlag completes profile names, for a flag.
-func ProfileFlag(f *cmdutil.Factory) Func {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		st, err := loadSettings(f)
-		if err != nil {
-			return none()
-		}
-		return st.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
-// loadSettings reads settings.json without the store's user messages.
-func loadSettings(f *cmdutil.Factory) (*config.Settings, error) {
-	dir, err := config.Dir(f.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return config.NewStore(dir, nil).LoadSettings()
 }
 
 // withClient runs fn with an API client for the profile and endpoint the
