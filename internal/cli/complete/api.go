@@ -83,7 +83,9 @@ func search(prefix string) *string {
 // candidate formats one completion with an optional description (shown by
 // zsh, fish and PowerShell).
 func candidate(value, desc string) string {
-	desc = strings.TrimSpace(strings.SplitN(desc, "\n", 2)[0])
+	// One line, no tab: the shell scripts split candidates on newlines and
+	// the value from its description on the first tab.
+	desc = strings.TrimSpace(strings.ReplaceAll(strings.SplitN(desc, "\n", 2)[0], "\t", " "))
 	if desc == "" {
 		return value
 	}
