@@ -308,7 +308,7 @@ func (r *workspaceResolver) WorkspaceVcsProviderLink(ctx context.Context) (*vcsL
 	}
 	var out *vcsLinkResolver
 	r.s.locked(func() {
-		if err = r.s.requirePerm(c, "vcs_provider:view", r.w.FullPath); err != nil {
+		if err = r.s.requirePerm(c, permWorkspaceView, r.w.FullPath); err != nil {
 			return
 		}
 		if l := r.s.vcs.links[r.w.ID]; l != nil {
