@@ -82,6 +82,7 @@ func documents(t *testing.T) []string {
 		filepath.Join("..", "..", "README.md"),
 		filepath.Join("..", "..", "docs", "migration.md"),
 		filepath.Join("..", "..", "docs", "authentication.md"),
+		filepath.Join("..", "..", "docs", "modules.md"),
 	)
 }
 
@@ -373,6 +374,7 @@ func TestReferenceInvocationsParseLikeNewOnes(t *testing.T) {
 			"module create vpc/aws --group ops --private=false --repository-url https://example.com/vpc --if-not-exists"},
 		{"module list -group-id ops -include-inherited -search vpc -json", "module list --group ops --include-inherited --search vpc -o json"},
 		{"module upload-version -directory-path ./vpc -version 1.2.0 ops/vpc/aws", "module upload-version ops/vpc/aws --directory-path ./vpc --version 1.2.0"},
+		{"run vcs -reference-name main -destroy -auto-approve grp/ws", "run vcs grp/ws --reference main --destroy --auto-approve"},
 		// Versions for optimistic locking.
 		{"group delete -force -version 3 top/sub", "group delete top/sub --force --version 3"},
 		{"workspace update -description d -terraform-version 1.9.0 -version 4 grp/ws", "workspace update grp/ws --description d --terraform-version 1.9.0 --version 4"},

@@ -14,6 +14,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
+	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 )
 
@@ -57,6 +58,7 @@ the repository (the reason is printed).`,
 			}
 			return runVCS(c.Context(), opts)
 		},
+		ValidArgsFunction: complete.Workspaces(f),
 	}
 	fs := cmd.Flags()
 	fs.SortFlags = false
