@@ -1,5 +1,5 @@
 # A small configuration for trying tharsis against tharsis-sandbox:
-#   tharsis run apply sandbox/demo --directory examples/demo
+#   tharsis run apply sandbox/demo --directory-path examples/demo
 # The sandbox simulates Terraform: nothing here touches a real provider.
 
 variable "environment" {

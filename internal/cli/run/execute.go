@@ -346,6 +346,9 @@ func (o *CreateOptions) dryRun(ctx context.Context, spec runflow.Spec) error {
 		Variables []dryVar  `json:"variables"`
 		Warnings  []string  `json:"warnings,omitempty"`
 	}{Workspace: spec.Workspace, Directory: spec.Directory, Module: spec.ModuleSource, Files: []dryFile{}, Variables: []dryVar{}}
+	if spec.Directory == "" && spec.ModuleSource == "" && spec.ConfigurationVersionID == "" {
+		out.Warnings = append(out.Warnings, "no Terraform files here: the run would use the configuration behind the workspace's current state (nothing is uploaded)")
+	}
 	if spec.Directory != "" {
 		l, err := slug.List(ctx, spec.Directory)
 		if err != nil {

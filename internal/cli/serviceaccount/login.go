@@ -40,8 +40,9 @@ type LoginResult struct {
 func NewCmdLogin(f *cmdutil.Factory, runF func(context.Context, *LoginOptions) error) *cobra.Command {
 	opts := &LoginOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "login SERVICE_ACCOUNT (--token TOKEN | --token-file FILE)",
-		Short: "Exchange an OIDC token for a Tharsis token and print it",
+		Use:     "login SERVICE_ACCOUNT (--token TOKEN | --token-file FILE)",
+		Aliases: []string{"create-token"}, // the reference CLI's name
+		Short:   "Exchange an OIDC token for a Tharsis token and print it",
 		Long: `Log in as a service account with an OIDC token from your CI platform
 (serviceAccountCreateToken) and print the Tharsis token on stdout, for
 scripts and tools that need a bearer token. The token lives 15 minutes on a
