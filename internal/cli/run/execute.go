@@ -86,12 +86,13 @@ func newSession(parent context.Context, o *CreateOptions, client runflow.API) *s
 		logs = io.ErrOut // stdout carries the one JSON document
 	}
 	s.view = runview.New(runview.Options{
-		Mode:    mode,
-		Logs:    logs,
-		Status:  io.ErrOut,
-		Color:   io.ErrColorEnabled(),
-		Spinner: io.SpinnerEnabled() && !o.F.JSON(),
-		Quiet:   o.Quiet,
+		Mode:      mode,
+		Logs:      logs,
+		Status:    io.ErrOut,
+		Color:     io.ErrColorEnabled(),
+		Spinner:   io.SpinnerEnabled() && !o.F.JSON(),
+		Quiet:     o.Quiet,
+		StripANSI: noColorRequested(o.F),
 	})
 	s.eng = &runflow.Engine{API: client, Sink: s.view.Handle, Now: o.F.Now, QueueHintAfter: queueHintAfter(o.F.Getenv)}
 	s.result = &Result{Kind: o.Kind.String(), StartedAt: time.Now()}
@@ -303,6 +304,13 @@ func (s *session) finish(err error) error {
 		}
 	}
 	return err
+}
+
+// noColorRequested reports an explicit request for no colour (--no-color or
+// NO_COLOR), which also strips Terraform's colours from the job logs. A
+// pipe alone does not: logs stay byte for byte what the job wrote.
+func noColorRequested(f *cmdutil.Factory) bool {
+	return f.Global.NoColor || f.Getenv("NO_COLOR") != ""
 }
 
 // note prints an informational line unless --quiet.

@@ -56,7 +56,7 @@ func runLogs(ctx context.Context, o *LogsOptions) error {
 		return err
 	}
 	view := runview.New(runview.Options{Mode: runview.Text, Logs: o.F.IO.Out, Status: o.F.IO.ErrOut,
-		Color: o.F.IO.ErrColorEnabled(), Quiet: true})
+		Color: o.F.IO.ErrColorEnabled(), Quiet: true, StripANSI: noColorRequested(o.F)})
 	eng.Sink = func(ev runflow.Event) {
 		view.Handle(ev)
 		if ev.Type == runflow.EventLogTruncated {

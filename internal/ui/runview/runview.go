@@ -45,6 +45,10 @@ type Options struct {
 	Spinner bool
 	// Quiet hides status lines (logs and errors still flow).
 	Quiet bool
+	// StripANSI removes escape sequences (Terraform's colours) from job
+	// logs; set when the user asked for no colour (--no-color, NO_COLOR).
+	// Otherwise logs are written byte for byte as the job wrote them.
+	StripANSI bool
 }
 
 // Renderer is safe for concurrent use: the engine emits from several
@@ -66,6 +70,9 @@ type styles struct {
 
 // New returns a Renderer.
 func New(opts Options) *Renderer {
+	if opts.StripANSI && opts.Mode == Text {
+		opts.Logs = StripANSI(opts.Logs)
+	}
 	r := &Renderer{opts: opts, logOpen: map[string]bool{}, atLineEnd: true}
 	lr := lipgloss.NewRenderer(opts.Status)
 	if opts.Color {

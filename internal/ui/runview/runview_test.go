@@ -149,3 +149,19 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestStripANSIOnlyWhenAsked(t *testing.T) {
+	ev := runflow.Event{Type: runflow.EventLog, Phase: "plan", Data: []byte("\x1b[1mPlan:\x1b[0m 1 to add\n")}
+	for _, strip := range []bool{false, true} {
+		var logs, status bytes.Buffer
+		r := New(Options{Mode: Text, Logs: &logs, Status: &status, StripANSI: strip})
+		r.Handle(ev)
+		want := string(ev.Data)
+		if strip {
+			want = "Plan: 1 to add\n"
+		}
+		if logs.String() != want {
+			t.Errorf("StripANSI=%v: logs = %q, want %q", strip, logs.String(), want)
+		}
+	}
+}
