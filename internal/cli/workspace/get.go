@@ -10,6 +10,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/complete"
+	"github.com/tharsis-cli/tharsis/internal/cli/run"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -38,7 +39,7 @@ With -o json: {"id", "trn", "name", "full_path", "group_path", "description",
 "locked", "dirty_state", "destroyed", "labels" {key: value}, "runner_tags"
 {"tags", "inherited", "namespace_path"}, "current_state_version" {"id",
 "run_id", "created_by", "created_at"} or null, "current_apply_run" {"id",
-"status"} or null, "created_by", "created_at", "updated_at", "version"}.`,
+"status"} or null, "vcs_link" (when linked), "created_by", "created_at", "updated_at", "version"}.`,
 		Example: `  tharsis workspace get ops/network
   tharsis workspace get trn:workspace:ops/network -o json`,
 		Args: cmdutil.ExactArgs("WORKSPACE"),
@@ -67,5 +68,9 @@ func runGet(ctx context.Context, opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	return printWorkspace(opts.IO, opts.JSON, fromGQL(w), opts.Now())
+	out := fromGQL(w)
+	if _, out.VCSLink, err = run.GetVCSLink(ctx, client, w.Id); err != nil {
+		return api.WithOp(err, "get workspace")
+	}
+	return printWorkspace(opts.IO, opts.JSON, out, opts.Now())
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tharsis-cli/tharsis/internal/cli/admincmd"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/membership"
+	"github.com/tharsis-cli/tharsis/internal/cli/run"
 	"github.com/tharsis-cli/tharsis/internal/ui"
 )
 
@@ -69,11 +70,13 @@ type Workspace struct {
 	// CurrentStateVersion is null until a run has written state.
 	CurrentStateVersion *StateVersionRef `json:"current_state_version"`
 	// CurrentApplyRun is the run holding the workspace, if any.
-	CurrentApplyRun *RunRef   `json:"current_apply_run"`
-	CreatedBy       string    `json:"created_by"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
-	Version         string    `json:"version"`
+	CurrentApplyRun *RunRef `json:"current_apply_run"`
+	// VCSLink is the linked repository (workspace get only; omitted elsewhere).
+	VCSLink   *run.VCSLink `json:"vcs_link,omitempty"`
+	CreatedBy string       `json:"created_by"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Version   string       `json:"version"`
 }
 
 // StateVersionRef names a state version.
@@ -159,6 +162,9 @@ func fields(w Workspace, now time.Time) *admincmd.Fields {
 	}
 	if r := w.CurrentApplyRun; r != nil {
 		f.Add("Current run", r.ID+" ("+r.Status+")")
+	}
+	if l := w.VCSLink; l != nil {
+		f.Add("Repository", l.String())
 	}
 	f.Add("Created", admincmd.Time(w.CreatedAt, now)+" by "+w.CreatedBy).
 		Add("Updated", admincmd.Time(w.UpdatedAt, now)).
