@@ -111,10 +111,12 @@ func (s *session) close() {
 	s.cancel(nil)
 }
 
+// setRun records the latest snapshot of the run. The signal handler calls
+// it too (after a cancel request), so the result is updated under the lock.
 func (s *session) setRun(r *runflow.Run) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.run = r
-	s.mu.Unlock()
 	s.result.update(r)
 }
 
@@ -296,6 +298,9 @@ func (s *session) outcome(run *runflow.Run) error {
 // finish writes the machine-readable outputs, whatever happened.
 func (s *session) finish(err error) error {
 	s.view.Stop()
+	// The signal handler may still record a run snapshot (setRun).
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.result.FinishedAt = time.Now()
 	s.result.ExitCode = cmdutil.ExitCode(err)
 	if s.result.RunID != "" || s.o.F.JSON() {
