@@ -158,6 +158,12 @@ func (e *Engine) streamLogs(ctx context.Context, jobID, phase, runID string) err
 			failures = 0 // progress: the connection is worth keeping
 		case err != nil:
 			failures++
+			// Nothing arrived before the failure (a proxy cutting large
+			// frames, say, while the stream replays 1 MiB windows): read
+			// what is stored with Job.logs, so that the next stream only
+			// has what is new to send. A failed read is left to the
+			// stream or the polling that follows.
+			_ = e.catchUp(ctx, jobID, cur, truncated)
 		}
 		// Reconnect from where we are; a short pause keeps a flapping
 		// connection from turning into a hot loop.
@@ -255,6 +261,20 @@ func (e *Engine) fillLogs(ctx context.Context, jobID string, cur *logCursor, upT
 // busyLogBytes is how much log a job must have written since the last
 // poll for the next poll to come sooner than PollMin (see pollLogs).
 const busyLogBytes = 64 << 10
+
+// catchUp pages Job.logs from the cursor to the end of what is stored.
+func (e *Engine) catchUp(ctx context.Context, jobID string, cur *logCursor, truncated func(bool)) error {
+	for {
+		job, moved, err := e.readAt(ctx, jobID, cur, MaxLogRead, false)
+		if err != nil {
+			return err
+		}
+		truncated(job.LogTruncated)
+		if !moved {
+			return nil
+		}
+	}
+}
 
 // pollLogs pages Job.logs until the job is complete and read to its end.
 // After catching up with a job that is writing fast (at least busyLogBytes

@@ -21,6 +21,7 @@ func TestFollowLogExact(t *testing.T) {
 		{name: "subscription, finished run", finished: true},
 		{name: "polling, finished run", polling: true, finished: true},
 		{name: "dropped websockets, finished run", dropWS: 1536 << 10, finished: true},
+		{name: "websockets too short for a window, finished run", dropWS: 200 << 10, finished: true},
 		{name: "subscription, live"},
 		{name: "polling, live", polling: true},
 		{name: "dropped websockets, live", dropWS: 1536 << 10},

@@ -18,9 +18,17 @@ func TestLogIntegrity(t *testing.T) {
 		knob func(*sandbox.Knobs)
 		args []string
 	}{
+		// Each connection carries a 1 MiB window and part of the next, then
+		// drops: the stream resumes where it was.
 		{"dropped websockets", func(k *sandbox.Knobs) {
 			k.LogVolumeBytes = 3<<20 + 12345
-			k.DropWebsocketAfterBytes = 300 << 10
+			k.DropWebsocketAfterBytes = 1536 << 10
+		}, nil},
+		// No window fits in a connection: the stream gives up and the log
+		// is read with Job.logs.
+		{"websockets too short for a window", func(k *sandbox.Knobs) {
+			k.LogVolumeBytes = 2<<20 + 999
+			k.DropWebsocketAfterBytes = 200 << 10
 		}, nil},
 		{"steady websockets", func(k *sandbox.Knobs) {
 			k.LogVolumeBytes = 2<<20 + 777
