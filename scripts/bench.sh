@@ -13,7 +13,8 @@
 #   BENCH_MARKDOWN=    also write the table as Markdown to this file
 #   BENCH_KEEP=        keep the scratch directory (trees, slugs) instead of removing it
 #
-# Quick mode: BENCH_SCALE=0.1 BENCH_WAIT=10s make bench (about a minute).
+# Quick mode: BENCH_SCALE=0.1 BENCH_WAIT=10s make bench (under a minute; the
+# full run takes about 8 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

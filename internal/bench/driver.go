@@ -86,8 +86,7 @@ func newBox(home string) (*box, error) {
 		"THARSIS_CONFIG_DIR=" + home,
 		"THARSIS_ENDPOINT=" + srv.URL(),
 		"THARSIS_STATIC_TOKEN=" + srv.AdminToken(),
-		"NO_COLOR=1",
-		"TERM=dumb",
+		"TERM=dumb", // no NO_COLOR: it makes the CLI strip escape sequences from job logs
 	}
 	return &box{srv: srv, client: client, env: env}, nil
 }
