@@ -234,7 +234,7 @@ type reqMode int
 
 const (
 	modeIdempotent reqMode = iota // queries, GET, uploads: retried on errors, 429, 5xx
-	modeMutation                  // retried only when provably not sent
+	modeMutation                  // retried only when provably not sent or rate-limited (429)
 )
 
 // reqState travels in the request context so that CheckRetry knows the
@@ -295,10 +295,13 @@ func shouldRetry(mode reqMode, resp *http.Response, err error) bool {
 		}
 		return true
 	}
-	if mode == modeMutation {
-		return false
-	}
 	s := resp.StatusCode
+	if mode == modeMutation {
+		// A 429 comes from the rate limiter, which answers before any
+		// resolver runs (the last middleware on the API, and what gateways
+		// do): the mutation provably did nothing, so it may be sent again.
+		return s == http.StatusTooManyRequests
+	}
 	return s == http.StatusTooManyRequests || s == 0 || (s >= 500 && s != http.StatusNotImplemented)
 }
 

@@ -381,9 +381,6 @@ func TestNoDuplicateMutation(t *testing.T) {
 		}, KindUnknown, "may or may not have applied"},
 		{"503", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 503, `{"detail":"unavailable"}`) }, KindServiceUnavailable, "unavailable"},
 		{"500", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 500, `{"error":"server error"}`) }, KindInternal, "server error"},
-		{"429", func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, 429, `{"detail":"request rate limit exceeded"}`)
-		}, KindRateLimited, "rate limit"},
 		{"timeout", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			<-r.Context().Done() // the client gives up first
@@ -415,6 +412,52 @@ func TestNoDuplicateMutation(t *testing.T) {
 			}
 			e := asAPIError(t, err)
 			if e.Kind != tt.kind || !strings.Contains(e.Message, tt.msg) || e.Op != "create run" {
+				t.Fatalf("err = %+v", e)
+			}
+		})
+	}
+}
+
+// TestMutationRetriedAfter429: the rate limiter answers 429 before any
+// resolver runs, so a rate-limited mutation did nothing and is sent again;
+// when the limit persists the retries run out as for queries.
+func TestMutationRetriedAfter429(t *testing.T) {
+	const limited = `{"detail":"request rate limit exceeded"}`
+	for _, tt := range []struct {
+		name     string
+		limited  int32 // 429 answers before the mutation goes through
+		wantHits int32
+		wantKind Kind
+	}{
+		{"burst", 2, 3, ""},
+		{"forever", 100, 4, KindTransient},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if b := readGQL(t, r); !strings.HasPrefix(strings.TrimSpace(b.Query), "mutation CreateRun") {
+					t.Errorf("query = %q", b.Query)
+				}
+				if hits.Add(1) <= tt.limited {
+					writeJSON(w, 429, limited)
+					return
+				}
+				writeJSON(w, 200, `{"data":{"createRun":{"run":null,"problems":[]}}}`)
+			}))
+			defer srv.Close()
+			c := newTestClient(t, srv.URL, nil)
+			ws := "trn:workspace:a/b"
+			_, err := gql.CreateRun(context.Background(), c.GraphQL(), gql.CreateRunInput{WorkspaceId: &ws})
+			if n := hits.Load(); n != tt.wantHits {
+				t.Fatalf("server received the mutation %d times, want %d (err %v)", n, tt.wantHits, err)
+			}
+			if tt.wantKind == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if e := asAPIError(t, err); e.Kind != tt.wantKind || !strings.Contains(e.Message, "safe to retry") {
 				t.Fatalf("err = %+v", e)
 			}
 		})
