@@ -252,6 +252,10 @@ func (s *subscriptionClient) readLoop(conn *websocket.Conn) {
 			s.fail(s.dropError(err))
 			return
 		}
+		if id, payload, ok := splitData(data); ok {
+			s.route(id, payload, false)
+			continue
+		}
 		var m wsMessage
 		if err := json.Unmarshal(data, &m); err != nil {
 			s.c.log.Debug("api: invalid subscription message", "error", err)

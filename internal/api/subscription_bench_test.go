@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -144,4 +145,67 @@ func TestSubscriptionDecodeMatchesForward(t *testing.T) {
 			t.Errorf("%v is taken for a generated response type", typ)
 		}
 	}
+}
+
+func TestSplitData(t *testing.T) {
+	tests := []struct {
+		name, msg   string
+		id, payload string // want; ok when payload != ""
+	}{
+		{"data", `{"id":"1","type":"data","payload":{"data":{"x":"a\"b}\\"}}}`, "1", `{"data":{"x":"a\"b}\\"}}`},
+		{"any key order, blanks", " {\n\"payload\" : [1, {\"a\":\"]\"}] ,\"type\":\"data\" , \"id\":\"7\"}\t", "7", `[1, {"a":"]"}]`},
+		{"scalar payload", `{"type":"data","id":"2","payload":null}`, "2", `null`},
+		{"last duplicate wins", `{"id":"1","id":"2","type":"data","payload":{}}`, "2", `{}`},
+		{"no id", `{"type":"data","payload":{}}`, "", `{}`},
+		{"not data", `{"id":"1","type":"complete"}`, "", ""},
+		{"error", `{"id":"1","type":"error","payload":{"message":"x"}}`, "", ""},
+		{"no payload", `{"id":"1","type":"data"}`, "", ""},
+		{"escaped type", `{"id":"1","type":"d\u0061ta","payload":{}}`, "", ""},
+		{"other key", `{"id":"1","type":"data","payload":{},"extra":1}`, "", ""},
+		{"key in other case", `{"ID":"1","type":"data","payload":{}}`, "", ""},
+		{"id not a string", `{"id":1,"type":"data","payload":{}}`, "", ""},
+		{"unterminated payload", `{"id":"1","type":"data","payload":{"a":"}`, "", ""},
+		{"trailing data", `{"id":"1","type":"data","payload":{}} x`, "", ""},
+		{"missing comma", `{"id":"1" "type":"data","payload":{}}`, "", ""},
+		{"not an object", `["data"]`, "", ""},
+		{"empty", ``, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id, p, ok := splitData([]byte(tc.msg))
+			if ok != (tc.payload != "") || id != tc.id || string(p) != tc.payload {
+				t.Errorf("splitData = %q, %q, %v; want %q, %q, %v", id, p, ok, tc.id, tc.payload, tc.payload != "")
+			}
+		})
+	}
+}
+
+// FuzzSplitData: whatever splitData accepts, encoding/json reads the same
+// way, or rejects only because the payload (which decoding validates) is
+// malformed.
+func FuzzSplitData(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"1","type":"data","payload":{"data":{"jobLogStreamEvents":{"size":3,"data":{"logs":"a\u00e9\n"}}}}}`,
+		`{"payload":[1,2,{"a":"\\\""}],"type":"data","id":"x"}`,
+		`{"id":"1","type":"data","payload":true}`,
+		`{"id":"1","type":"ka"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		id, payload, ok := splitData(data)
+		if !ok {
+			return
+		}
+		var m wsMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			if json.Valid(payload) {
+				t.Fatalf("accepted %q with a valid payload, but encoding/json fails: %v", data, err)
+			}
+			return
+		}
+		if m.ID != id || m.Type != wsData || !bytes.Equal(m.Payload, payload) {
+			t.Fatalf("%q: splitData gives %q, %q; encoding/json %q, %q, %q", data, id, payload, m.ID, m.Type, m.Payload)
+		}
+	})
 }
