@@ -194,6 +194,9 @@ func (s *session) destroyWorkspace(ref string) (*runflow.Run, error) {
 
 // failBeforeRun explains a failure that left no run behind.
 func (s *session) failBeforeRun(err error) error {
+	if errors.Is(context.Cause(s.ctx), errTimeout) {
+		return s.contextError(err) // exit 124, whatever the request made of it
+	}
 	if s.interrupted() && errors.Is(err, context.Canceled) {
 		s.view.Printf("Interrupted before the run was created: nothing was created.\n")
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}
@@ -241,7 +244,7 @@ func (s *session) contextError(err error) error {
 			return &cmdutil.ExitError{Code: cmdutil.ExitTimeout, Err: cmdutil.WithHint(errors.New(msg),
 				fmt.Sprintf("follow it with `tharsis run watch %s`, or cancel it with `tharsis run cancel %s`", id, id))}
 		}
-		return &cmdutil.ExitError{Code: cmdutil.ExitTimeout, Err: errors.New(msg)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitTimeout, Err: errors.New(msg + "; no run was created")}
 	case errors.Is(cause, errDetached):
 		s.result.Outcome = "detached"
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}

@@ -169,3 +169,14 @@ func TestInterrupts(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeoutBeforeTheRun: a --timeout that expires before the run exists
+// exits 124 and creates nothing.
+func TestTimeoutBeforeTheRun(t *testing.T) {
+	srv := startSandbox(t, func(k *sandbox.Knobs) { k.Latency = 3 * time.Second })
+	res := tharsis(t, clitest.Options{Env: env(srv)}, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}), "--timeout", "300ms")
+	wantCode(t, res, 124)
+	wantContains(t, "stderr", res.Stderr, "gave up after 300ms; no run was created")
+	wantNotContains(t, "stderr", res.Stderr, "Run ")
+	nothingCreated(t, srv)
+}

@@ -2,8 +2,10 @@ package run_test
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/clitest"
 	"github.com/tharsis-cli/tharsis/internal/sandbox"
@@ -261,4 +263,50 @@ func TestRunOptionsReachTheServer(t *testing.T) {
 	if r := lastRun(t, srv, ws); !r.RefreshOnly {
 		t.Fatal("--refresh-only was not sent")
 	}
+}
+
+// TestStatusesAsTheyHappen: with jobs that take a moment, each status is
+// printed as the run reaches it, in order, around the logs.
+func TestStatusesAsTheyHappen(t *testing.T) {
+	srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 700 * time.Millisecond })
+	res := tharsis(t, clitest.Options{Env: env(srv)}, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}), "--auto-approve")
+	wantCode(t, res, 0)
+	var seq []string
+	for _, line := range strings.Split(res.Stderr, "\n") {
+		if strings.HasPrefix(line, "Status: ") || strings.HasPrefix(line, "── ") || strings.HasPrefix(line, "Plan: ") {
+			seq = append(seq, line)
+		}
+	}
+	got := strings.Join(seq, " | ")
+	want := "Status: planning | ── plan log ── | Status: planned: waiting for approval | Plan: 1 to add, 0 to change, 0 to destroy. | " +
+		"Status: applying | ── apply log ── | Status: applied"
+	// Queued states may or may not be seen before the sandbox's runner
+	// takes the job; the rest is certain with jobs this slow.
+	got = regexp.MustCompile(`Status: (queued|plan queued|apply queued)[^|]*\| `).ReplaceAllString(got, "")
+	if got != want {
+		t.Fatalf("status lines:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestDryRun lists what would be uploaded and creates nothing.
+func TestDryRun(t *testing.T) {
+	srv := startSandbox(t)
+	dir := configDir(t, map[string]string{
+		"main.tf": oneResource, "modules/x/main.tf": "# x\n", ".terraform/providers/p": "cache",
+		".terraformignore": "secret.txt\n", "secret.txt": "no", "terraform.tfvars": `region = "a"`,
+	})
+	res := tharsis(t, clitest.Options{Env: env(srv)}, "apply", ws, "--directory-path", dir, "--dry-run", "--tf-var", "b=1", "--env-var", "E=1")
+	wantCode(t, res, 0)
+	wantContains(t, "stdout", res.Stdout, "main.tf", "modules/x/main.tf")
+	wantNotContains(t, "stdout", res.Stdout, "secret.txt", ".terraform/providers")
+	wantContains(t, "stderr", res.Stderr, "nothing was created", "3 variables")
+	nothingCreated(t, srv)
+
+	res = tharsis(t, clitest.Options{Env: env(srv)}, "plan", ws, "--directory-path", dir, "--dry-run", "-o", "json")
+	wantCode(t, res, 0)
+	doc := decodeResult(t, res.Stdout)
+	if doc["workspace"] != ws || doc["directory"] == nil {
+		t.Errorf("dry-run JSON %v", doc)
+	}
+	nothingCreated(t, srv)
 }
