@@ -96,7 +96,8 @@ func runCancel(ctx context.Context, o *CancelOptions) error {
 		say("Cancel requested for run %s.\n", run.Id)
 	}
 	if runflow.Terminal(run.Status) {
-		return o.done(run, nil)
+		// Canceled at once (queued, or waiting for approval).
+		return o.done(run, o.endError(run))
 	}
 
 	if o.Force {
