@@ -68,6 +68,10 @@ func runLogs(ctx context.Context, o *LogsOptions) error {
 		return err
 	}
 
+	// waiter follows the run until a job exists, printing nothing: Follow
+	// streams the logs of the jobs it sees, and they are printed below,
+	// once, by StreamJobLogs or ReadJobLogs.
+	waiter := &runflow.Engine{API: eng.API, Now: eng.Now}
 	phases := []string{"plan", "apply"}
 	if o.Phase != "" {
 		phases = []string{o.Phase}
@@ -76,7 +80,14 @@ func runLogs(ctx context.Context, o *LogsOptions) error {
 		jobID := jobOf(run, phase)
 		if jobID == "" && o.Follow && !runflow.Terminal(run.Status) {
 			// The job does not exist yet: follow the run until it does.
-			run, err = eng.Follow(ctx, run.Id, func(r *runflow.Run) bool {
+			skipPlan := func(r *runflow.Run) {
+				if id := jobOf(r, "plan"); phase == "apply" && id != "" {
+					waiter.SkipJobLogs(id) // printed already, or not wanted
+				}
+			}
+			skipPlan(run)
+			run, err = waiter.Follow(ctx, run.Id, func(r *runflow.Run) bool {
+				skipPlan(r)
 				return jobOf(r, phase) != "" || runflow.Terminal(r.Status) ||
 					(phase == "apply" && r.Status == "planned")
 			})
