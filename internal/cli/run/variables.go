@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -69,7 +68,9 @@ func runVariables(ctx context.Context, o *VariablesOptions) error {
 	resp, err := gql.GetRunVariables(ctx, client.GraphQL(), id)
 	if err != nil {
 		if api.KindOf(err) == api.KindForbidden {
-			return cmdutil.WithHint(fmt.Errorf("you may not see the variables of run %s", o.Run), "ask an owner of the workspace for at least the viewer role")
+			// Keep the kind: not authorized is exit 4.
+			return &api.Error{Kind: api.KindForbidden, Message: fmt.Sprintf("you may not see the variables of run %s", o.Run),
+				Hint: "ask an owner of the workspace for at least the viewer role"}
 		}
 		return err
 	}
@@ -86,8 +87,8 @@ func runVariables(ctx context.Context, o *VariablesOptions) error {
 		sresp, err := gql.GetRunSensitiveValues(ctx, client.GraphQL(), run.Id)
 		switch {
 		case api.KindOf(err) == api.KindForbidden:
-			return cmdutil.WithHint(errors.New("you may not see sensitive values: it needs the deployer or owner role on the workspace"),
-				"run the command without --show-sensitive to see the other variables")
+			return &api.Error{Kind: api.KindForbidden, Message: "you may not see sensitive values: it needs the deployer or owner role on the workspace",
+				Hint: "run the command without --show-sensitive to see the other variables"}
 		case err != nil:
 			return err
 		}
