@@ -8,6 +8,7 @@ import (
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/complete"
+	"github.com/tharsis-cli/tharsis/internal/ui/runview"
 )
 
 // DiscardOptions are the options of `run discard`.
@@ -47,7 +48,7 @@ func runDiscard(ctx context.Context, o *DiscardOptions) error {
 		return err
 	}
 	if run.Status != "planned" {
-		return fmt.Errorf("run %s is %s: only a run waiting for approval (planned) can be discarded", run.Id, run.Status)
+		return fmt.Errorf("run %s is %s: only a run waiting for approval (planned) can be discarded", run.Id, runview.StatusLabel(string(run.Status)))
 	}
 	r, err := eng.Discard(ctx, run.Id)
 	if err != nil {

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,7 @@ produced by a run, or when the workspace forbids destroy plans.`,
 }
 
 func runWorkspaceDestroy(ctx context.Context, o *CreateOptions) error {
-	if o.Workspace == "" {
+	if strings.TrimSpace(o.Workspace) == "" {
 		return cmdutil.UsageErrorf("the workspace argument is empty")
 	}
 	client, err := o.F.APIClient()
