@@ -133,7 +133,25 @@ func (s *session) execute(spec runflow.Spec) error {
 	if err != nil {
 		return s.finish(s.failBeforeRun(err))
 	}
+	if s.adopt(run) {
+		// Ctrl-C came while createRun was in flight: the run exists after
+		// all, and nothing cancelled it yet. Leaving it would orphan it
+		// (an apply would wait for approval forever).
+		s.view.Printf("Run %s was created as the interrupt arrived: asking Tharsis to cancel it.\n", run.Id)
+		s.requestCancel(run.Id, false)
+	}
 	return s.drive(run)
+}
+
+// adopt records the new run and reports whether an interrupt came before
+// the session knew it, when the signal handler could not cancel it. Under
+// the lock, so that each interrupt is handled by exactly one of them.
+func (s *session) adopt(run *runflow.Run) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run = run
+	s.result.update(run)
+	return s.interrupts > 0
 }
 
 // drive follows an existing run through its plan, the approval and its
