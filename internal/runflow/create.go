@@ -133,6 +133,15 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (*Run, error) {
 	defer cancel()
 	resp, err := gql.CreateRun(cctx, e.API.GraphQL(), in)
 	if err != nil {
+		// The answer may be lost while the run exists; the configuration
+		// version was made by this call, so a run using it is ours.
+		if spec.Directory != "" {
+			if run := e.findRunOf(ctx, ws.Id, cvID); run != nil {
+				e.emit(Event{Type: EventNotice, Message: fmt.Sprintf("The answer to the request that creates the run was lost (%v); run %s was created from this configuration version.", err, run.Id)})
+				e.emit(Event{Type: EventRunCreated, RunID: run.Id, WorkspacePath: ws.FullPath, Status: string(run.Status)})
+				return run, nil
+			}
+		}
 		return nil, wrapErr("create run", err)
 	}
 	if err := api.ProblemsOf("create run", resp.CreateRun.Problems); err != nil {
@@ -144,6 +153,27 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (*Run, error) {
 	run := &resp.CreateRun.Run.RunFields
 	e.emit(Event{Type: EventRunCreated, RunID: run.Id, WorkspacePath: ws.FullPath, Status: string(run.Status)})
 	return run, nil
+}
+
+// findRunOf returns the workspace's run created from the configuration
+// version, among its latest runs; nil when there is none or the lookup
+// fails (the caller keeps its own error then).
+func (e *Engine) findRunOf(ctx context.Context, wsID, cvID string) *Run {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	resp, err := gql.ListRuns(lctx, e.API.GraphQL(), wsID, 20, nil)
+	if err != nil {
+		return nil
+	}
+	for _, edge := range resp.Runs.Edges {
+		if edge == nil || edge.Node == nil {
+			continue
+		}
+		if cv := edge.Node.ConfigurationVersion; cv != nil && cv.Id == cvID {
+			return &edge.Node.RunFields
+		}
+	}
+	return nil
 }
 
 // createTimeout bounds the createRun mutation, which ignores cancellation.
