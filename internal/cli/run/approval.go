@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tharsis-cli/tharsis/internal/api"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 )
@@ -54,6 +55,13 @@ func (s *session) approve(run *runflow.Run) (bool, error) {
 	defer cancel()
 	r, err := s.eng.Apply(ctx, run.Id, o.Comment)
 	if err != nil {
+		switch api.KindOf(err) {
+		case api.KindTransient, api.KindRateLimited, api.KindServiceUnavailable, api.KindInternal, api.KindUnknown:
+			// The run may still wait for approval, holding the workspace:
+			// name it and how to finish it rather than leave it behind.
+			err = cmdutil.WithHint(err, fmt.Sprintf("run %s may still wait for approval, holding the workspace: check it with `tharsis run get %s`, then `%s` or `tharsis run discard %s`",
+				run.Id, run.Id, approveCmd, run.Id))
+		}
 		return false, err
 	}
 	s.setRun(r)
