@@ -161,13 +161,18 @@ func TestApprovalOnTerminal(t *testing.T) {
 }
 
 // TestTerminalInCI: in CI, even on a terminal, status lines are plain and
-// there is no spinner; a piped answer is still read.
+// there is no spinner.
 func TestTerminalInCI(t *testing.T) {
 	srv := startSandbox(t)
 	setRunnerTags(t, srv, []string{"nowhere"})
-	p := startOnPTY(t, srv, []string{"CI=true"}, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}), "--timeout", "2s")
-	if code := p.wait(t); code != 124 {
-		t.Fatalf("exit %d, want 124", code)
+	p := startOnPTY(t, srv, []string{"CI=true"}, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}))
+	// Let the spinner (if any) have its chance, then Ctrl-C cancels the run.
+	p.out.waitFor(t, regexp.MustCompile(`Hint: a runner agent must match`))
+	if _, err := p.tty.WriteString("\x03"); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != 3 {
+		t.Fatalf("exit %d, want 3", code)
 	}
 	out := p.out.String()
 	wantContains(t, "terminal", out, "Status: plan queued: waiting for a runner", "Waiting: no runner agent")
@@ -175,4 +180,22 @@ func TestTerminalInCI(t *testing.T) {
 	if strings.Contains(out, "\x1b[") || strings.Contains(strings.ReplaceAll(out, "\r\n", "\n"), "\r") {
 		t.Errorf("styled or animated output in CI:\n%q", out)
 	}
+}
+
+// TestTerminalSpinner: on a terminal outside CI a waiting run shows a
+// spinner with its status, the queue reason is printed above it, and the
+// spinner comes back while the run still waits.
+func TestTerminalSpinner(t *testing.T) {
+	srv := startSandbox(t)
+	setRunnerTags(t, srv, []string{"nowhere"})
+	p := startOnPTY(t, srv, nil, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}))
+	hint := regexp.MustCompile(`Hint:(\x1b\[0m)? a runner agent must match[^\n]*\n`)
+	p.out.waitFor(t, regexp.MustCompile(hint.String()+`(?s:.*)plan queued: waiting for a runner`))
+	if _, err := p.tty.WriteString("\x03"); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != 3 {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	wantContains(t, "terminal", p.out.String(), "\x1b[33mWaiting:\x1b[0m no runner agent")
 }

@@ -178,6 +178,10 @@ func (r *Renderer) text(ev runflow.Event) {
 		if ev.Hint != "" {
 			r.status("  %s %s", r.style.dim.Render("Hint:"), ev.Hint)
 		}
+		// The run still waits: keep showing that it does.
+		if r.spin != nil && !r.opts.Quiet && runflow.Queued(runStatus(r.lastStatus)) {
+			r.spin.Start()
+		}
 	case runflow.EventLog:
 		if r.spin != nil {
 			r.stopSpinner()
