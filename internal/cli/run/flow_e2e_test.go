@@ -268,7 +268,7 @@ func TestRunOptionsReachTheServer(t *testing.T) {
 // TestStatusesAsTheyHappen: with jobs that take a moment, each status is
 // printed as the run reaches it, in order, around the logs.
 func TestStatusesAsTheyHappen(t *testing.T) {
-	srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 700 * time.Millisecond })
+	srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = time.Second })
 	res := tharsis(t, clitest.Options{Env: env(srv)}, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}), "--auto-approve")
 	wantCode(t, res, 0)
 	var seq []string

@@ -18,7 +18,7 @@ func TestQueueReasons(t *testing.T) {
 
 	// 1. No runner agent can take the job.
 	setRunnerTags(t, srv, []string{"gpu"})
-	res := tharsis(t, clitest.Options{Env: env(srv)}, "apply", ws, "--directory-path", dir, "--auto-approve", "--timeout", "3s")
+	res := tharsis(t, clitest.Options{Env: env(srv)}, "apply", ws, "--directory-path", dir, "--auto-approve", "--timeout", "5s")
 	wantCode(t, res, 124)
 	first := onlyRun(t, srv, ws)
 	if first.Status != "plan_queued" {
@@ -28,7 +28,7 @@ func TestQueueReasons(t *testing.T) {
 		"Run "+runGID(first)+" created",
 		"Waiting: no runner agent can take job", "(tags gpu)",
 		"Hint: a runner agent must match the workspace's runner tags, be enabled and have a service account assigned",
-		"gave up after 3s; run "+runGID(first)+" is left as it is (plan_queued)",
+		"gave up after 5s; run "+runGID(first)+" is left as it is (plan_queued)",
 		"tharsis run cancel "+runGID(first))
 
 	// 2. Another run holds the workspace.
@@ -60,13 +60,13 @@ func TestQueueReasons(t *testing.T) {
 	}
 }
 
-// TestTimeoutBeforeTheRun: a --timeout that expires while the command
-// waits for the server exits 124 too, and says no run was created.
+// TestTimeoutWhileWaiting: with -o json, a --timeout while the run waits
+// still prints the JSON document, with the run left as it is.
 func TestTimeoutWhileWaiting(t *testing.T) {
 	srv := startSandbox(t)
 	setRunnerTags(t, srv, []string{"gpu"})
 	res := tharsis(t, clitest.Options{Env: env(srv), Stdin: "yes\n"}, "plan", ws,
-		"--directory-path", configDir(t, map[string]string{"main.tf": oneResource}), "--timeout", "500ms", "-o", "json")
+		"--directory-path", configDir(t, map[string]string{"main.tf": oneResource}), "--timeout", "2s", "-o", "json")
 	wantCode(t, res, 124)
 	r := onlyRun(t, srv, ws)
 	doc := decodeResult(t, res.Stdout)
