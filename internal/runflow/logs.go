@@ -272,8 +272,8 @@ func (e *Engine) catchUp(ctx context.Context, jobID string, cur *logCursor, trun
 			return err
 		}
 		truncated(job.LogTruncated)
-		if !moved {
-			return nil
+		if !moved || int64(job.LogSize) <= cur.offset {
+			return nil // caught up with what was stored (see pollLogs)
 		}
 	}
 }
@@ -303,7 +303,12 @@ func (e *Engine) pollLogs(ctx context.Context, jobID string, cur *logCursor, tru
 		if moved {
 			since += cur.offset - at
 			delay = e.pollMin()
-			continue
+			if int64(job.LogSize) > cur.offset {
+				continue // more is stored than one read returned: read on
+			}
+			// Caught up with what was stored. Reading again at once would
+			// poll as fast as the server answers while a job keeps
+			// writing, a request per few lines.
 		}
 		if job.Completed {
 			return nil
