@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -208,4 +209,119 @@ func FuzzSplitData(f *testing.F) {
 			t.Fatalf("%q: splitData gives %q, %q; encoding/json %q, %q, %q", data, id, payload, m.ID, m.Type, m.Payload)
 		}
 	})
+}
+
+// logStreamServer serves one graphql-ws connection that answers a start
+// with n jobLogStreamEvents messages of size bytes of log, then complete.
+func logStreamServer(t testing.TB, n, size int) *httptest.Server {
+	text := strings.Repeat("x", size)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsSubprotocol}})
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		ctx := r.Context()
+		for {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m wsMessage
+			if json.Unmarshal(data, &m) != nil {
+				return
+			}
+			switch m.Type {
+			case wsConnectionInit:
+				_ = conn.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_ack"}`))
+			case wsStart:
+				go func() {
+					for i := range n {
+						msg := fmt.Sprintf(`{"id":%q,"type":"data","payload":{"data":{"jobLogStreamEvents":{"completed":false,"size":%d,"data":{"offset":%d,"logs":%q}}}}}`,
+							m.ID, (i+1)*size, i*size, text)
+						if conn.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+							return
+						}
+					}
+					_ = conn.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"id":%q,"type":"complete"}`, m.ID)))
+				}()
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestSubscriptionBackpressure: a reader that does not keep up holds at
+// most maxQueuedBytes (and the message being handed over) in memory, then
+// still gets every message in order; Close does not hang on a full queue.
+func TestSubscriptionBackpressure(t *testing.T) {
+	const n, size = 10, 1 << 20
+	for _, closeEarly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("close early %v", closeEarly), func(t *testing.T) {
+			srv := logStreamServer(t, n, size)
+			c := newTestClient(t, srv.URL, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			ws := c.NewSubscriptionClient()
+			if _, err := ws.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ch, id, err := gql.JobLogStreamEvents(ctx, ws, gql.JobLogStreamSubscriptionInput{JobId: "j"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := ws.(*subscriptionClient)
+			queued := func() int {
+				sc.mu.Lock()
+				d := sc.subs[id]
+				sc.mu.Unlock()
+				if d == nil {
+					return -1
+				}
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				return d.queued
+			}
+			// Read nothing until the queue is full.
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			for q := queued(); q < maxQueuedBytes; q = queued() {
+				if q < 0 {
+					t.Fatal("the subscription ended before its queue filled")
+				}
+				select {
+				case <-tick.C:
+				case <-ctx.Done():
+					t.Fatalf("the queue never filled (%d bytes)", q)
+				}
+			}
+			if q, limit := queued(), maxQueuedBytes+size+1024; q > limit {
+				t.Fatalf("%d bytes queued, want at most %d", q, limit)
+			}
+			if closeEarly {
+				if err := ws.Close(); err != nil {
+					t.Fatal(err)
+				}
+				for range ch { // closed by Close
+				}
+				return
+			}
+			got := 0
+			for msg := range ch {
+				if len(msg.Errors) > 0 {
+					t.Fatal(msg.Errors)
+				}
+				ev := msg.Data.JobLogStreamEvents
+				if ev.Data == nil || ev.Data.Offset != got*size || len(ev.Data.Logs) != size {
+					t.Fatalf("message %d: %+v", got, ev)
+				}
+				got++
+			}
+			if got != n {
+				t.Errorf("%d messages, want %d", got, n)
+			}
+			_ = ws.Close()
+		})
+	}
 }
