@@ -80,6 +80,11 @@ func TestPrintError(t *testing.T) {
 			want: "Error: x: y\nHint: a\n      b\n",
 		},
 		{
+			name: "the lines of a multi-line error are indented under one Error line",
+			err:  errors.Join(errors.New("a.tfvars:1:2: Missing value"), errors.New(""), errors.New("a.tfvars:1:1: Unclosed object")),
+			want: "Error: a.tfvars:1:2: Missing value\n       a.tfvars:1:1: Unclosed object\n",
+		},
+		{
 			name: "silent exit",
 			err:  &ExitError{Code: 2},
 			want: "",

@@ -64,8 +64,15 @@ func PrintError(s *ui.IOStreams, err error, commandPath string) {
 	}
 	st := s.ErrStyles()
 	w := s.ErrOut
-	msg := strings.TrimSpace(err.Error())
-	fmt.Fprintf(w, "%s %s\n", st.Error.Render("Error:"), msg)
+	// One "Error:" line; the lines of a multi-line message (several
+	// diagnostics of one file, joined errors) are indented under it.
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	fmt.Fprintf(w, "%s %s\n", st.Error.Render("Error:"), lines[0])
+	for _, l := range lines[1:] {
+		if l = strings.TrimRight(l, " \t"); l != "" {
+			fmt.Fprintf(w, "       %s\n", l)
+		}
+	}
 	for _, h := range Hints(err) {
 		printHint(w, st, h)
 	}
