@@ -142,6 +142,9 @@ func (o *CreateOptions) prepare() (runflow.Spec, error) {
 	if strings.TrimSpace(o.Workspace) == "" {
 		return spec, sourceError("the workspace argument is empty")
 	}
+	if o.MaxSlugSize < 0 {
+		return spec, sourceError("--max-upload-size must not be negative (0: no limit)")
+	}
 	sources := 0
 	for _, set := range []bool{o.DirectorySet, o.ModuleSource != "", o.ConfigurationVersionID != ""} {
 		if set {

@@ -219,9 +219,15 @@ func (s *session) failBeforeRun(err error) error {
 		s.view.Printf("Interrupted before the run was created: nothing was created.\n")
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted}
 	}
+	// Packing failures are the directory's fault, found before anything
+	// was created: bad input, like a missing directory (exit 64, without
+	// the pointer to --help).
 	var tooLarge *slug.TooLargeError
 	if errors.As(err, &tooLarge) {
-		return cmdutil.WithHint(err, "exclude what the run does not need with a .terraformignore file, or raise --max-upload-size")
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: cmdutil.WithHint(err, "exclude what the run does not need with a .terraformignore file, or raise --max-upload-size")}
+	}
+	if _, ok := errors.AsType[*slug.PathError](err); ok {
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
 	return err
 }
