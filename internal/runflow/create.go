@@ -80,6 +80,13 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (*Run, error) {
 	}
 
 	cvID := spec.ConfigurationVersionID
+	if cvID != "" {
+		// The API answers createRun for an unknown configuration version
+		// with an internal error: look it up first to say what is wrong.
+		if err := e.checkConfigurationVersion(ctx, cvID); err != nil {
+			return nil, err
+		}
+	}
 	if spec.Directory != "" {
 		cvID, err = e.uploadDirectory(ctx, ws, spec)
 		if err != nil {
@@ -153,6 +160,25 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (*Run, error) {
 	run := &resp.CreateRun.Run.RunFields
 	e.emit(Event{Type: EventRunCreated, RunID: run.Id, WorkspacePath: ws.FullPath, Status: string(run.Status)})
 	return run, nil
+}
+
+// checkConfigurationVersion fails when id names no configuration version
+// the caller can see.
+func (e *Engine) checkConfigurationVersion(ctx context.Context, id string) error {
+	resp, err := gql.GetConfigurationVersion(ctx, e.API.GraphQL(), id)
+	if err != nil {
+		if api.KindOf(err) == api.KindNotFound || api.KindOf(err) == api.KindBadRequest {
+			return notFound("configuration version", id)
+		}
+		return wrapErr("read configuration version", err)
+	}
+	if resp.Node == nil {
+		return notFound("configuration version", id)
+	}
+	if _, ok := (*resp.Node).(*gql.GetConfigurationVersionNodeConfigurationVersion); !ok {
+		return notFound("configuration version", id)
+	}
+	return nil
 }
 
 // findRunOf returns the workspace's run created from the configuration
