@@ -200,14 +200,6 @@ func fastClient(requestTimeout time.Duration) func(*cmdutil.Factory) {
 	}
 }
 
-// cli runs the CLI in process and logs what it did.
-func cli(t *testing.T, o clitest.Options, args ...string) clitest.Result {
-	t.Helper()
-	res := clitest.Run(t, o, args...)
-	logResult(t, args, res)
-	return res
-}
-
 func logResult(t *testing.T, args []string, res clitest.Result) {
 	t.Helper()
 	out := res.Stdout
