@@ -276,8 +276,8 @@ func TestWorkspaceDestroy(t *testing.T) {
 			setup: func(t *testing.T, srv *sandbox.Server) clitest.Options {
 				// The sandbox cannot upload a state by hand: a proxy gives
 				// the API's answer for such a state.
-				p := newActProxy(t, srv, false, map[string]string{"DestroyWorkspace": `{"data":{"destroyWorkspace":{"run":null,"problems":[` +
-					`{"message":"current state version was created manually and has no module or configuration version associated","field":[],"type":"CONFLICT"}]}}}`})
+				p := newActProxy(t, srv, actProxyOptions{override: map[string]string{"DestroyWorkspace": `{"data":{"destroyWorkspace":{"run":null,"problems":[` +
+					`{"message":"current state version was created manually and has no module or configuration version associated","field":[],"type":"CONFLICT"}]}}}`}})
 				return clitest.Options{Env: env(srv, "THARSIS_ENDPOINT", p.srv.URL)}
 			},
 			stderr: []string{"the state of workspace " + ws + " was not produced by a run", "tharsis destroy", "--directory-path"}},

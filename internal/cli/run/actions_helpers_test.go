@@ -232,23 +232,35 @@ func (p *actProc) leftovers(t *testing.T) []string {
 	return out
 }
 
-// actProxy stands between the CLI and the sandbox: it holds configuration
-// uploads until the client gives up (so a test can interrupt an upload in
-// flight), and can answer chosen GraphQL operations itself.
+// actProxy stands between the CLI and the sandbox: it can hold
+// configuration uploads until the client gives up (so a test can interrupt
+// an upload in flight), hold a GraphQL operation until the test releases it,
+// and answer chosen GraphQL operations itself.
 type actProxy struct {
-	srv      *httptest.Server
-	upload   chan struct{} // closed when an upload arrives
-	once     sync.Once
-	override map[string]string // operation name -> response body
+	srv     *httptest.Server
+	upload  chan struct{} // closed when an upload arrives
+	arrived chan struct{} // closed when the held operation arrives
+	release chan struct{} // closed to let it through
+	once    sync.Once
+
+	releaseFn func()
 }
 
-func newActProxy(t *testing.T, sb *sandbox.Server, holdUploads bool, override map[string]string) *actProxy {
+type actProxyOptions struct {
+	holdUploads bool
+	holdOp      string            // GraphQL operation to hold
+	override    map[string]string // operation name -> response body
+}
+
+func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy {
 	t.Helper()
 	target, err := url.Parse(sb.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &actProxy{upload: make(chan struct{}), override: override}
+	p := &actProxy{upload: make(chan struct{}), arrived: make(chan struct{}), release: make(chan struct{})}
+	var arrivedOnce, releaseOnce sync.Once
+	p.releaseFn = func() { releaseOnce.Do(func() { close(p.release) }) }
 	rp := httputil.NewSingleHostReverseProxy(target)
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -264,25 +276,40 @@ func newActProxy(t *testing.T, sb *sandbox.Server, holdUploads bool, override ma
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(bytes.ReplaceAll(b, []byte(sb.URL()), []byte(p.srv.URL)))
 			return
-		case holdUploads && r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/upload"):
+		case o.holdUploads && r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/upload"):
+			// Read the body first: the server notices that the client has
+			// gone (and ends the context) only once the body is read.
+			_, _ = io.Copy(io.Discard, r.Body)
 			p.once.Do(func() { close(p.upload) })
-			<-r.Context().Done()
+			select {
+			case <-r.Context().Done():
+			case <-p.release:
+			}
 			return
-		case r.URL.Path == "/graphql" && r.Method == http.MethodPost && len(p.override) > 0:
+		case r.URL.Path == "/graphql" && r.Method == http.MethodPost:
 			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			var req struct {
 				OperationName string `json:"operationName"`
 			}
 			_ = json.Unmarshal(body, &req)
-			if canned, ok := p.override[req.OperationName]; ok {
+			if canned, ok := o.override[req.OperationName]; ok {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = io.WriteString(w, canned)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			if o.holdOp != "" && req.OperationName == o.holdOp {
+				arrivedOnce.Do(func() { close(p.arrived) })
+				select {
+				case <-r.Context().Done():
+					return
+				case <-p.release:
+				}
+			}
 		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(p.srv.Close)
+	t.Cleanup(p.releaseFn) // before Close, which waits for held requests
 	return p
 }
