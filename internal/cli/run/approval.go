@@ -36,6 +36,10 @@ func (s *session) approve(run *runflow.Run) (bool, error) {
 			return false, cmdutil.WithHint(
 				fmt.Errorf("run %s is planned but there was no answer to the approval question (standard input is not a terminal and gave no line)", run.Id),
 				fmt.Sprintf("pass --auto-approve to apply without asking, or --input=false to leave the run for approval (%s)", approveCmd))
+		case err != nil && s.interrupted() && s.detach:
+			// run watch: Ctrl-C detached from someone else's run; it keeps
+			// waiting for approval.
+			return false, s.contextError(err)
 		case err != nil && s.interrupted():
 			return false, s.discard(run, "interrupted at the approval prompt")
 		case err != nil:
@@ -87,8 +91,12 @@ func (s *session) ask(run *runflow.Run) (string, error) {
 	if run.IsDestroy {
 		verb = "destroy"
 	}
+	otherwise := "discards the run"
+	if s.o.Kind == kindWatch {
+		otherwise = "leaves the run waiting for approval"
+	}
 	s.view.Printf("\nDo you want to %s these changes on workspace %s?\n"+
-		"  Only 'yes' will be accepted; anything else discards the run.\n\n  Enter a value: ", verb, run.Workspace.FullPath)
+		"  Only 'yes' will be accepted; anything else %s.\n\n  Enter a value: ", verb, run.Workspace.FullPath, otherwise)
 	line, err := streams.ReadLine(ctx)
 	if err != nil {
 		if errors.Is(err, io.EOF) && strings.TrimSpace(line) == "" {
