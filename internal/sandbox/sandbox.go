@@ -129,6 +129,9 @@ type Server struct {
 	schema *graphql.Schema
 	broker *broker
 
+	connMu   sync.Mutex
+	newConns map[net.Conn]struct{} // accepted, no request yet (see trackConn)
+
 	mu      sync.Mutex // guards st, jobCtl, modules, catalog, vcs
 	st      *store
 	ctl     map[string]*jobControl
@@ -279,6 +282,7 @@ func (s *Server) Start(addr string) error {
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		ConnState:         s.trackConn,
 	}
 	s.goTrack(func() {
 		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -306,6 +310,10 @@ func (s *Server) Close() error {
 		s.wgMu.Unlock()
 		s.cancel()
 		if s.httpSrv != nil {
+			// Shutdown treats a connection that never sent a request as
+			// busy for 5 seconds; clients leave those behind when a dial
+			// races a cancellation, so close them first.
+			s.closeNewConns()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			err = s.httpSrv.Shutdown(ctx)
 			cancel()
@@ -319,6 +327,29 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC() }
+
+// trackConn remembers connections that have not sent a request yet.
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.newConns == nil {
+		s.newConns = map[net.Conn]struct{}{}
+	}
+	if st == http.StateNew {
+		s.newConns[c] = struct{}{}
+	} else {
+		delete(s.newConns, c)
+	}
+}
+
+func (s *Server) closeNewConns() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c := range s.newConns {
+		_ = c.Close()
+	}
+	s.newConns = nil
+}
 
 // enter registers work Close must wait for; false once Close has begun.
 // The caller calls s.wg.Done when the work ends.
