@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
@@ -136,11 +137,30 @@ func runCancel(ctx context.Context, o *CancelOptions) error {
 	if o.NoWait {
 		return o.done(run, nil)
 	}
-	r, err := eng.Follow(ctx, run.Id, runflow.UntilFinal)
+	r, err := eng.Follow(ctx, run.Id, untilStopped)
 	if err != nil {
 		return err
 	}
+	if r.Status == gql.RunStatusPlanned {
+		// The plan job finished before it saw the cancel: the run now
+		// waits for approval, where a cancel takes effect at once.
+		say("The plan of run %s finished before the cancel took effect; canceling the run, which now waits for approval.\n", r.Id)
+		if r, err = eng.Cancel(ctx, r.Id, false); err != nil {
+			return err
+		}
+		if !runflow.Terminal(r.Status) {
+			if r, err = eng.Follow(ctx, r.Id, runflow.UntilFinal); err != nil {
+				return err
+			}
+		}
+	}
 	return o.done(r, o.endError(r))
+}
+
+// untilStopped stops on a final status, or on planned: a job may finish
+// despite a graceful cancel, and the run then waits for approval.
+func untilStopped(r *runflow.Run) bool {
+	return runflow.Terminal(r.Status) || r.Status == gql.RunStatusPlanned
 }
 
 func (o *CancelOptions) endError(r *runflow.Run) error {
