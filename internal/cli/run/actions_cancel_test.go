@@ -301,3 +301,70 @@ func TestCancelUnknownRun(t *testing.T) {
 	wantCode(t, res, 5)
 	wantContains(t, "stderr", res.Stderr, "not found")
 }
+
+// TestCancelNotSeen: a job may end before it sees a graceful cancel (the
+// proxy answers the first cancelRun without passing it on). A plan that
+// finishes leaves the run waiting for approval: the command cancels it
+// there. A plan that fails is reported (exit 1). A run that ends between the
+// command's read and its cancel gets a plain message.
+func TestCancelNotSeen(t *testing.T) {
+	cfg := map[string]string{"main.tf": oneResource}
+	for _, tc := range []struct {
+		name       string
+		knob       func(*sandbox.Knobs)
+		args       []string
+		wantCode   int
+		wantStatus string
+		stderr     []string
+	}{
+		{name: "the plan finishes", knob: func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond },
+			wantCode: 0, wantStatus: "canceled",
+			stderr: []string{"The plan of run <run> finished before the cancel took effect; canceling the run, which now waits for approval.", "Run <run> canceled."}},
+		{name: "the plan fails", knob: func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond; k.FailPlan = true },
+			wantCode: 1, wantStatus: "errored",
+			stderr: []string{"run <run> ended as errored before the cancel took effect"}},
+		{name: "the plan fails, json", knob: func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond; k.FailPlan = true },
+			args: []string{"-o", "json"}, wantCode: 1, wantStatus: "errored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startSandbox(t, tc.knob)
+			proxy := newActProxy(t, srv, actProxyOptions{ignoreCancels: 1})
+			id := actCreateRun(t, srv, cfg, nil)
+			actWaitRun(t, srv, id, "running", actJobRunning("plan"))
+			res := tharsis(t, clitest.Options{Env: env(srv, "THARSIS_ENDPOINT", proxy.srv.URL)}, append([]string{"run", "cancel", id}, tc.args...)...)
+			wantCode(t, res, tc.wantCode)
+			r, _ := srv.Run(id)
+			if r.Status != tc.wantStatus {
+				t.Fatalf("run %s, want %s", r.Status, tc.wantStatus)
+			}
+			if proxy.ignored.Load() < 1 {
+				t.Fatal("the command sent no cancel")
+			}
+			for _, s := range tc.stderr {
+				wantContains(t, "stderr", res.Stderr, replaceRun(s, id))
+			}
+			if len(tc.args) > 0 {
+				var v actRunJSON
+				actDecode(t, res.Stdout, &v)
+				if v.ID != id || v.Status != tc.wantStatus {
+					t.Errorf("JSON %+v", v)
+				}
+			}
+		})
+	}
+
+	t.Run("ended before the cancel arrived", func(t *testing.T) {
+		srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 300 * time.Millisecond; k.FailPlan = true })
+		proxy := newActProxy(t, srv, actProxyOptions{holdOp: "CancelRun"})
+		id := actCreateRun(t, srv, cfg, nil)
+		actWaitRun(t, srv, id, "running", actJobRunning("plan"))
+		bg := startTharsis(t, clitest.Options{Env: env(srv, "THARSIS_ENDPOINT", proxy.srv.URL)}, "run", "cancel", id)
+		<-proxy.arrived
+		actWaitRun(t, srv, id, "errored", actStatus("errored"))
+		proxy.releaseFn()
+		res := bg.wait(t)
+		wantCode(t, res, 1)
+		wantContains(t, "stderr", res.Stderr, "the run has already finished and cannot be canceled")
+		wantNotContains(t, "stderr", res.Stderr, "BAD_REQUEST")
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,11 +17,13 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tharsis-cli/tharsis/internal/api"
+	apigql "github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
 	"github.com/tharsis-cli/tharsis/internal/sandbox"
 )
@@ -244,12 +247,51 @@ type actProxy struct {
 	once    sync.Once
 
 	releaseFn func()
+	ignored   atomic.Int32
+}
+
+// answerUnchanged answers a cancelRun with the run read from the sandbox,
+// unchanged.
+func (p *actProxy) answerUnchanged(sb *sandbox.Server, w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Variables struct {
+			Input struct {
+				RunID string `json:"runId"`
+			} `json:"input"`
+		} `json:"variables"`
+	}
+	_ = json.Unmarshal(body, &in)
+	q, _ := json.Marshal(map[string]any{"query": apigql.GetRun_Operation, "operationName": "GetRun",
+		"variables": map[string]any{"id": in.Variables.Input.RunID}})
+	req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, sb.URL()+"/graphql", bytes.NewReader(q))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", r.Header.Get("Authorization"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Data struct {
+			Node json.RawMessage `json:"node"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"data":{"cancelRun":{"run":%s,"problems":[]}}}`, got.Data.Node)
 }
 
 type actProxyOptions struct {
 	holdUploads bool
-	holdOp      string            // GraphQL operation to hold
-	override    map[string]string // operation name -> response body
+	holdOp      string // GraphQL operation to hold
+	// ignoreCancels: the first n cancelRun requests are answered with the
+	// run as it is, as if the job had not seen the cancel.
+	ignoreCancels int
+	override      map[string]string // operation name -> response body
 }
 
 func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy {
@@ -293,6 +335,10 @@ func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy 
 				OperationName string `json:"operationName"`
 			}
 			_ = json.Unmarshal(body, &req)
+			if req.OperationName == "CancelRun" && p.ignored.Add(1) <= int32(o.ignoreCancels) {
+				p.answerUnchanged(sb, w, r, body)
+				return
+			}
 			if canned, ok := o.override[req.OperationName]; ok {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = io.WriteString(w, canned)
