@@ -162,6 +162,15 @@ func (s *session) drive(run *runflow.Run) error {
 	if err != nil {
 		return s.finish(err)
 	}
+	if s.interrupted() && run.Status == gql.RunStatusPlanned {
+		// The plan finished before the job saw the cancel: cancel the run
+		// where it waits for approval (at once), rather than leave it there.
+		s.view.Printf("The plan of run %s finished before the cancel took effect; canceling the run, which now waits for approval.\n", run.Id)
+		s.requestCancel(run.Id, false)
+		if run, err = s.follow(run.Id, runflow.UntilFinal); err != nil {
+			return s.finish(err)
+		}
+	}
 	// follow goes on to a final status once interrupted.
 	if runflow.Terminal(run.Status) || s.interrupted() {
 		return s.finish(s.outcome(run))
@@ -238,7 +247,9 @@ func (s *session) follow(runID string, stop runflow.StopFunc) (*runflow.Run, err
 	run, err := s.eng.Follow(s.ctx, runID, func(r *runflow.Run) bool {
 		s.setRun(r)
 		if s.interrupted() {
-			return runflow.Terminal(r.Status)
+			// planned too: a plan job may finish before it sees the
+			// cancel, and the run then waits for approval (see drive).
+			return runflow.Terminal(r.Status) || r.Status == gql.RunStatusPlanned
 		}
 		return stop(r)
 	})
