@@ -377,3 +377,23 @@ func TestSignalsBeforeRun(t *testing.T) {
 		wantContains(t, "stderr", p.stderr.String(), "Run "+runGID(r)+" was created as the interrupt arrived", "Run "+runGID(r)+" was canceled.")
 	})
 }
+
+// TestSignalPlanFinishesAnyway: the plan job finishes before it sees the
+// graceful cancel of the first interrupt (a proxy answers that cancelRun
+// without passing it on): the run, now waiting for approval, is canceled
+// there instead of being followed forever.
+func TestSignalPlanFinishesAnyway(t *testing.T) {
+	srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond })
+	proxy := newActProxy(t, srv, actProxyOptions{ignoreCancels: 1})
+	p := actStartAt(t, proxy.srv.URL, srv.AdminToken(), nil, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}))
+	p.await(t, `── plan log ──`)
+	p.signal(t, syscall.SIGINT)
+	if code := p.wait(t); code != 3 {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	r := onlyRun(t, srv, ws)
+	if r.Status != "canceled" || actJobStatus(srv, runGID(r), "plan") != "finished" || proxy.ignored.Load() != 2 {
+		t.Fatalf("run %s, plan job %s, %d cancel requests", r.Status, actJobStatus(srv, runGID(r), "plan"), proxy.ignored.Load())
+	}
+	wantContains(t, "stderr", p.stderr.String(), "The plan of run "+runGID(r)+" finished before the cancel took effect", "Run "+runGID(r)+" was canceled.")
+}
