@@ -207,11 +207,8 @@ func TestCancelForce(t *testing.T) {
 			}
 			if tc.graceful {
 				cancelRun(t, srv, id)
-				r, _ := srv.Run(id)
-				// Let the force-cancel time pass when it is short.
-				if d := time.Until(*r.ForceCancelAvailableAt); d < time.Second {
-					timer := time.NewTimer(d + 5*time.Millisecond)
-					<-timer.C
+				if r, _ := srv.Run(id); time.Until(*r.ForceCancelAvailableAt) < time.Second {
+					waitForceAvailable(t, srv, nil) // short: let it pass
 				}
 			}
 			before, _ := srv.Run(id)
@@ -367,4 +364,42 @@ func TestCancelNotSeen(t *testing.T) {
 		wantContains(t, "stderr", res.Stderr, "the run has already finished and cannot be canceled")
 		wantNotContains(t, "stderr", res.Stderr, "BAD_REQUEST")
 	})
+}
+
+// TestCancelForceJSON: with -o json the command prints the run (with the
+// force-cancel time) and nothing else, whether it could force or not yet.
+func TestCancelForceJSON(t *testing.T) {
+	for _, tc := range []struct {
+		delay      time.Duration
+		wantStatus string
+		wantForced bool
+	}{
+		{time.Hour, "planning", false},
+		{time.Millisecond, "canceled", true},
+	} {
+		t.Run(tc.delay.String(), func(t *testing.T) {
+			srv := startSandbox(t, func(k *sandbox.Knobs) {
+				k.JobDuration, k.IgnoreGracefulCancel, k.ForceCancelDelay = time.Minute, true, tc.delay
+			})
+			id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, nil)
+			actWaitRun(t, srv, id, "running", actJobRunning("plan"))
+			if tc.wantForced {
+				// A graceful cancel was sent earlier, and its wait is over.
+				cancelRun(t, srv, id)
+				waitForceAvailable(t, srv, nil)
+			}
+			res := tharsis(t, clitest.Options{Env: env(srv)}, "run", "cancel", id, "--force", "--no-wait", "-o", "json")
+			wantCode(t, res, 0)
+			var v actRunJSON
+			actDecode(t, res.Stdout, &v)
+			r, _ := srv.Run(id)
+			if v.ID != id || v.Status != tc.wantStatus || v.Forced != tc.wantForced || r.Status != tc.wantStatus ||
+				v.ForceAt == nil || !v.ForceAt.Equal(*r.ForceCancelAvailableAt) {
+				t.Errorf("JSON %+v; server %s, available at %v", v, r.Status, r.ForceCancelAvailableAt)
+			}
+			if res.Stderr != "" {
+				t.Errorf("stderr with -o json: %q", res.Stderr)
+			}
+		})
+	}
 }
