@@ -93,6 +93,17 @@ func TestFaults(t *testing.T) {
 			code: 0, cvs: 1, runs: 1, extra: 40, // polling takes over
 		},
 		{
+			// A proxy that does not pass websocket upgrades at all.
+			name: "websockets refused by a proxy",
+			opts: []sandboxtest.Option{slowJobs},
+			setup: func(t *testing.T, w *world) func(*testing.T) {
+				w.proxy.Respond(func(r e2e.Request) bool { return r.Upgrade }, -1,
+					e2e.Response{Status: 403, ContentType: "text/html", Body: "<html><body>WebSockets are not allowed</body></html>"})
+				return wantFaulted(w, 2)
+			},
+			code: 0, cvs: 1, runs: 1, extra: 40, // polling takes over
+		},
+		{
 			name: "429 bursts on every step, mutations included",
 			opts: []sandboxtest.Option{slowJobs},
 			setup: func(t *testing.T, w *world) func(*testing.T) {
@@ -343,5 +354,40 @@ func wantStalled(s *e2e.Stall) func(*testing.T) {
 		default:
 			t.Error("no request was stalled")
 		}
+	}
+}
+
+// TestFaultsThroughTheBinary: the built binary, with the production retry
+// policy and backoff, through 429 and 5xx bursts and websockets cut
+// mid-frame: the apply completes, stdout is the job logs byte for byte,
+// one configuration version and one run exist.
+func TestFaultsThroughTheBinary(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandboxtest.WithKnobs(func(k *sandbox.Knobs) {
+		k.JobDuration = time.Second
+		k.LogVolumeBytes = 128 << 10
+	}))
+	w.proxy.Fail(e2e.Op("CreateRun"), 429)
+	w.proxy.Fail(e2e.Upload(), 503)
+	w.proxy.Fail(e2e.Op("GetRun"), 502, 503)
+	w.proxy.DropWebsockets(24<<10, 3)
+	e := newBinEnv(t, map[string]string{"THARSIS_ENDPOINT": w.proxy.URL(), "THARSIS_STATIC_TOKEN": w.srv.AdminToken()})
+	r := e.run(map[string]string{"NO_COLOR": ""}, "", "apply", ws, "--directory-path", w.dir, "--auto-approve")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	runs := apiRuns(t, w.srv, ws)
+	if len(runs) != 1 || runs[0].Status != "applied" {
+		t.Fatalf("runs %+v, want one applied", runs)
+	}
+	if n := len(w.srv.ConfigurationVersions(ws)); n != 1 {
+		t.Errorf("%d configuration versions exist, want 1", n)
+	}
+	wantLogs(t, w.srv, runs[0], r.stdout)
+	if n := w.proxy.Count("faulted"); n < 3 {
+		t.Errorf("only %d faults were injected", n)
+	}
+	if n := w.requests(t); n > baseRequests+20 {
+		t.Errorf("the sandbox served %d requests: %v", n, requestCounts(t, w.srv))
 	}
 }
