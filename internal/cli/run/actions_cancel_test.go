@@ -304,42 +304,60 @@ func TestCancelUnknownRun(t *testing.T) {
 // finishes leaves the run waiting for approval: the command cancels it
 // there. A plan that fails is reported (exit 1). A run that ends between the
 // command's read and its cancel gets a plain message.
+//
+// The run waits for a runner until the cancel has been sent, and the proxy
+// holds the cancel until the job has ended: no race with the job.
 func TestCancelNotSeen(t *testing.T) {
 	cfg := map[string]string{"main.tf": oneResource}
 	for _, tc := range []struct {
 		name       string
 		knob       func(*sandbox.Knobs)
+		ignore     int // cancelRun requests the proxy drops
 		args       []string
 		wantCode   int
 		wantStatus string
 		stderr     []string
 	}{
-		{name: "the plan finishes", knob: func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond },
+		{name: "the plan finishes", ignore: 1,
 			wantCode: 0, wantStatus: "canceled",
 			stderr: []string{"The plan of run <run> finished before the cancel took effect; canceling the run, which now waits for approval.", "Run <run> canceled."}},
-		{name: "the plan fails", knob: func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond; k.FailPlan = true },
+		{name: "the plan fails", knob: func(k *sandbox.Knobs) { k.FailPlan = true }, ignore: 1,
 			wantCode: 1, wantStatus: "errored",
 			stderr: []string{"run <run> ended as errored before the cancel took effect"}},
-		{name: "the plan fails, json", knob: func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond; k.FailPlan = true },
+		{name: "the plan fails, json", knob: func(k *sandbox.Knobs) { k.FailPlan = true }, ignore: 1,
 			args: []string{"-o", "json"}, wantCode: 1, wantStatus: "errored"},
+		{name: "the run ended before the cancel arrived", knob: func(k *sandbox.Knobs) { k.FailPlan = true },
+			wantCode: 1, wantStatus: "errored",
+			stderr: []string{"the run has already finished and cannot be canceled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startSandbox(t, tc.knob)
-			proxy := newActProxy(t, srv, actProxyOptions{ignoreCancels: 1})
+			var knobs []func(*sandbox.Knobs)
+			if tc.knob != nil {
+				knobs = append(knobs, tc.knob)
+			}
+			srv := startSandbox(t, knobs...)
+			proxy := newActProxy(t, srv, actProxyOptions{holdOp: "CancelRun", ignoreCancels: tc.ignore})
+			setRunnerTags(t, srv, []string{"late"})
 			id := actCreateRun(t, srv, cfg, nil)
-			actWaitRun(t, srv, id, "running", actJobRunning("plan"))
-			res := tharsis(t, clitest.Options{Env: env(srv, "THARSIS_ENDPOINT", proxy.srv.URL)}, append([]string{"run", "cancel", id}, tc.args...)...)
+			actWaitRun(t, srv, id, "queued", actStatus("plan_queued"))
+			bg := startTharsis(t, clitest.Options{Env: env(srv, "THARSIS_ENDPOINT", proxy.srv.URL)}, append([]string{"run", "cancel", id}, tc.args...)...)
+			<-proxy.arrived
+			// A runner comes: the job runs and ends before the cancel.
+			gql(t, srv, `mutation($in: CreateRunnerInput!) { createRunner(input: $in) { problems { message } } }`,
+				map[string]any{"in": map[string]any{"name": "late", "description": "", "groupId": "trn:group:" + sandbox.SeedGroup,
+					"runUntaggedJobs": false, "tags": []string{"late"}}}, nil)
+			actWaitRun(t, srv, id, "done planning", actStatus("planned", "errored"))
+			proxy.releaseFn()
+			res := bg.wait(t)
 			wantCode(t, res, tc.wantCode)
 			r, _ := srv.Run(id)
 			if r.Status != tc.wantStatus {
 				t.Fatalf("run %s, want %s", r.Status, tc.wantStatus)
 			}
-			if proxy.ignored.Load() < 1 {
-				t.Fatal("the command sent no cancel")
-			}
 			for _, s := range tc.stderr {
 				wantContains(t, "stderr", res.Stderr, replaceRun(s, id))
 			}
+			wantNotContains(t, "stderr", res.Stderr, "BAD_REQUEST")
 			if len(tc.args) > 0 {
 				var v actRunJSON
 				actDecode(t, res.Stdout, &v)
@@ -349,21 +367,6 @@ func TestCancelNotSeen(t *testing.T) {
 			}
 		})
 	}
-
-	t.Run("ended before the cancel arrived", func(t *testing.T) {
-		srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 300 * time.Millisecond; k.FailPlan = true })
-		proxy := newActProxy(t, srv, actProxyOptions{holdOp: "CancelRun"})
-		id := actCreateRun(t, srv, cfg, nil)
-		actWaitRun(t, srv, id, "running", actJobRunning("plan"))
-		bg := startTharsis(t, clitest.Options{Env: env(srv, "THARSIS_ENDPOINT", proxy.srv.URL)}, "run", "cancel", id)
-		<-proxy.arrived
-		actWaitRun(t, srv, id, "errored", actStatus("errored"))
-		proxy.releaseFn()
-		res := bg.wait(t)
-		wantCode(t, res, 1)
-		wantContains(t, "stderr", res.Stderr, "the run has already finished and cannot be canceled")
-		wantNotContains(t, "stderr", res.Stderr, "BAD_REQUEST")
-	})
 }
 
 // TestCancelForceJSON: with -o json the command prints the run (with the

@@ -247,7 +247,7 @@ type actProxy struct {
 	once    sync.Once
 
 	releaseFn func()
-	ignored   atomic.Int32
+	ignored   atomic.Int32 // cancelRun requests seen
 }
 
 // answerUnchanged answers a cancelRun with the run read from the sandbox,
@@ -335,6 +335,14 @@ func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy 
 				OperationName string `json:"operationName"`
 			}
 			_ = json.Unmarshal(body, &req)
+			if o.holdOp != "" && req.OperationName == o.holdOp {
+				arrivedOnce.Do(func() { close(p.arrived) })
+				select {
+				case <-r.Context().Done():
+					return
+				case <-p.release:
+				}
+			}
 			if req.OperationName == "CancelRun" && p.ignored.Add(1) <= int32(o.ignoreCancels) {
 				p.answerUnchanged(sb, w, r, body)
 				return
@@ -343,14 +351,6 @@ func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy 
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = io.WriteString(w, canned)
 				return
-			}
-			if o.holdOp != "" && req.OperationName == o.holdOp {
-				arrivedOnce.Do(func() { close(p.arrived) })
-				select {
-				case <-r.Context().Done():
-					return
-				case <-p.release:
-				}
 			}
 		}
 		rp.ServeHTTP(w, r)

@@ -446,7 +446,7 @@ func TestRunLogs(t *testing.T) {
 
 	t.Run("follow a live run", func(t *testing.T) {
 		srv := startSandbox(t, func(k *sandbox.Knobs) {
-			k.JobDuration = 1500 * time.Millisecond
+			k.JobDuration = 800 * time.Millisecond
 			k.LogVolumeBytes = 64 << 10
 		})
 		id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, func(s *runflow.Spec) { s.AutoApply = true })
@@ -464,7 +464,7 @@ func TestRunLogs(t *testing.T) {
 	})
 
 	t.Run("follow the apply before it starts", func(t *testing.T) {
-		srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = time.Second })
+		srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 400 * time.Millisecond })
 		id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, func(s *runflow.Spec) { s.AutoApply = true })
 		actWaitRun(t, srv, id, "planning", actStatus("planning"))
 		res := tharsis(t, clitest.Options{Env: env(srv)}, "run", "logs", id, "--follow", "--phase", "apply")
@@ -524,6 +524,7 @@ func TestRunWatch(t *testing.T) {
 			wantCode: 2, wantStatus: "planned_and_finished"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			knob := func(k *sandbox.Knobs) { k.JobDuration = 300 * time.Millisecond }
 			if tc.knob != nil {
 				knob = tc.knob

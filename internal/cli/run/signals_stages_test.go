@@ -379,19 +379,28 @@ func TestSignalsBeforeRun(t *testing.T) {
 }
 
 // TestSignalPlanFinishesAnyway: the plan job finishes before it sees the
-// graceful cancel of the first interrupt (a proxy answers that cancelRun
-// without passing it on): the run, now waiting for approval, is canceled
-// there instead of being followed forever.
+// graceful cancel of the first interrupt (a proxy holds that cancelRun
+// until the plan is done, then answers it without passing it on): the run,
+// now waiting for approval, is canceled there instead of being followed
+// forever.
 func TestSignalPlanFinishesAnyway(t *testing.T) {
-	srv := startSandbox(t, func(k *sandbox.Knobs) { k.JobDuration = 500 * time.Millisecond })
-	proxy := newActProxy(t, srv, actProxyOptions{ignoreCancels: 1})
+	srv := startSandbox(t)
+	proxy := newActProxy(t, srv, actProxyOptions{holdOp: "CancelRun", ignoreCancels: 1})
+	setRunnerTags(t, srv, []string{"late"})
 	p := actStartAt(t, proxy.srv.URL, srv.AdminToken(), nil, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}))
-	p.await(t, `── plan log ──`)
+	p.await(t, `Waiting: no runner agent`)
 	p.signal(t, syscall.SIGINT)
+	<-proxy.arrived
+	gql(t, srv, `mutation($in: CreateRunnerInput!) { createRunner(input: $in) { problems { message } } }`,
+		map[string]any{"in": map[string]any{"name": "late", "description": "", "groupId": "trn:group:" + sandbox.SeedGroup,
+			"runUntaggedJobs": false, "tags": []string{"late"}}}, nil)
+	r := onlyRun(t, srv, ws)
+	actWaitRun(t, srv, runGID(r), "planned", actStatus("planned"))
+	proxy.releaseFn()
 	if code := p.wait(t); code != 3 {
 		t.Fatalf("exit %d, want 3", code)
 	}
-	r := onlyRun(t, srv, ws)
+	r = onlyRun(t, srv, ws)
 	if r.Status != "canceled" || actJobStatus(srv, runGID(r), "plan") != "finished" || proxy.ignored.Load() != 2 {
 		t.Fatalf("run %s, plan job %s, %d cancel requests", r.Status, actJobStatus(srv, runGID(r), "plan"), proxy.ignored.Load())
 	}
