@@ -12,9 +12,12 @@ import (
 )
 
 // upload: the API client's configuration-version upload of a 200 MB slug
-// against `curl -T` of the same file to the same route, alternating.
+// against `curl -T` of the same file to the same route. Each pair (the two
+// one right after the other, taking turns going first) has a sandbox of its
+// own, which keeps every upload in memory, and the ratio reported is the
+// median of the pairs' ratios.
 func (d *Driver) upload(ctx context.Context) error {
-	const runs = 5
+	const pairs = 9
 	size := max(1<<20, int64(200e6*d.cfg.Scale))
 	big, err := d.slugFile("upload-big.tar.gz", size)
 	if err != nil {
@@ -24,71 +27,85 @@ func (d *Driver) upload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ws, wsGID, err := d.workspace("upload")
-	if err != nil {
-		return err
-	}
-	_ = ws
-	route := func(cv string) string {
-		return d.srv.URL() + "/tfe/v2/workspaces/" + wsGID + "/configuration-versions/" + cv + "/upload"
-	}
-	var cli, curl Samples
-	one := func(tool, file string) (Sample, error) {
-		cv, err := d.newCV(ctx, wsGID)
+	home := filepath.Join(d.cfg.Work, "home-upload")
+	one := func(b *box, wsGID, tool, file string) (Sample, error) {
+		cv, err := b.newCV(ctx, wsGID)
 		if err != nil {
 			return Sample{}, err
 		}
-		var p Proc
+		p := d.selfProcIn(b, "upload", "-workspace", wsGID, "-cv", cv, "-file", file)
 		if tool == "curl" {
+			route := b.srv.URL() + "/tfe/v2/workspaces/" + wsGID + "/configuration-versions/" + cv + "/upload"
 			p = Proc{Path: "curl", Args: []string{"-sS", "--fail", "-T", file,
-				"-H", "Authorization: Bearer " + d.srv.AdminToken(),
+				"-H", "Authorization: Bearer " + b.srv.AdminToken(),
 				"-H", "Content-Type: application/octet-stream",
-				"-o", "/dev/null", route(cv)}, Env: d.env}
-		} else {
-			p = d.selfProc("upload", "-workspace", wsGID, "-cv", cv, "-file", file)
+				"-o", "/dev/null", route}, Env: b.env}
 		}
 		s, _, err := Measure(ctx, p)
 		return s, err
 	}
-	// Warm-up: page cache, server allocation paths.
-	for _, tool := range []string{"tharsis", "curl"} {
-		if _, err := one(tool, big); err != nil {
-			return err
+	// pair runs both tools (in the given order) against a fresh sandbox.
+	pair := func(order ...string) (map[string]Sample, error) {
+		b, err := newBox(home)
+		if err != nil {
+			return nil, err
 		}
+		defer b.close()
+		_, wsGID, err := b.workspace("upload")
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]Sample{}
+		for _, tool := range order {
+			if out[tool], err = one(b, wsGID, tool, big); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	}
-	for i := range runs {
+	if _, err := pair("tharsis", "curl"); err != nil { // warm-up
+		return err
+	}
+	var cli, curl Samples
+	var ratios []time.Duration
+	for i := range pairs {
 		order := []string{"tharsis", "curl"}
 		if i%2 == 1 {
-			order = []string{"curl", "tharsis"}
+			order[0], order[1] = order[1], order[0]
 		}
-		for _, tool := range order {
-			s, err := one(tool, big)
-			if err != nil {
-				return err
-			}
-			if tool == "curl" {
-				curl = append(curl, s)
-			} else {
-				cli = append(cli, s)
-			}
+		s, err := pair(order...)
+		if err != nil {
+			return err
 		}
+		cli, curl = append(cli, s["tharsis"]), append(curl, s["curl"])
+		// Throughput ratio tharsis/curl is the inverse ratio of wall times.
+		ratios = append(ratios, ratio(s["curl"].Wall, s["tharsis"].Wall))
+	}
+	b, err := newBox(home)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	_, wsGID, err := b.workspace("upload")
+	if err != nil {
+		return err
 	}
 	var smallRSS int64
 	for range 2 {
-		s, err := one("tharsis", small)
+		s, err := one(b, wsGID, "tharsis", small)
 		if err != nil {
 			return err
 		}
 		smallRSS = max(smallRSS, s.MaxRSS)
 	}
-	cliT, curlT := mbps(size, cli.Wall()), mbps(size, curl.Wall())
+	rel := unratio(Median(ratios))
 	d.printf("  tharsis: wall %s, CPU %s, peak %s; curl: wall %s, CPU %s, peak %s\n",
 		ms(cli.Wall()), ms(cli.CPU()), mib(cli.MaxRSS()), ms(curl.Wall()), ms(curl.CPU()), mib(curl.MaxRSS()))
 	d.add(Row{
-		Benchmark: fmt.Sprintf("upload %s: throughput vs curl -T", mib(size)),
-		Measured:  fmt.Sprintf("%.2fx (%.0f vs %.0f MiB/s)", cliT/curlT, cliT, curlT),
+		Benchmark: fmt.Sprintf("upload %s: throughput vs curl -T (median of %d pairs)", mib(size), pairs),
+		Measured:  fmt.Sprintf("%.2fx (%.0f vs %.0f MiB/s)", rel, mbps(size, cli.Wall()), mbps(size, curl.Wall())),
 		Target:    ">= 0.80x",
-		Status:    check(cliT >= 0.8*curlT),
+		Status:    check(rel >= 0.8),
 	})
 	flat := cli.MaxRSS() < 64<<20 && cli.MaxRSS()-smallRSS < 8<<20
 	d.add(Row{
@@ -115,8 +132,8 @@ func (d *Driver) slugFile(name string, size int64) (string, error) {
 	return filepath.Join(dir, name), nil
 }
 
-func (d *Driver) newCV(ctx context.Context, wsGID string) (string, error) {
-	resp, err := gql.CreateConfigurationVersion(ctx, d.client.GraphQL(), gql.CreateConfigurationVersionInput{WorkspaceId: &wsGID})
+func (b *box) newCV(ctx context.Context, wsGID string) (string, error) {
+	resp, err := gql.CreateConfigurationVersion(ctx, b.client.GraphQL(), gql.CreateConfigurationVersionInput{WorkspaceId: &wsGID})
 	if err != nil {
 		return "", err
 	}
