@@ -185,7 +185,7 @@ func (p *Proxy) Down() {
 }
 
 // Up brings the API back on the same address after Down.
-func (p *Proxy) Up() error {
+func (p *Proxy) Up(ctx context.Context) error {
 	p.mu.Lock()
 	addr, up := p.addr, p.up
 	p.mu.Unlock()
@@ -199,8 +199,9 @@ func (p *Proxy) Up() error {
 		if err = p.listen(addr); err == nil {
 			return nil
 		}
-		t := time.NewTimer(20 * time.Millisecond)
-		<-t.C
+		if !wait(ctx, 20*time.Millisecond, nil) {
+			return ctx.Err()
+		}
 	}
 	return fmt.Errorf("proxy: listen again on %s: %w", addr, err)
 }
@@ -215,7 +216,7 @@ func (p *Proxy) Restart(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-	return p.Up()
+	return p.Up(context.WithoutCancel(ctx))
 }
 
 // Close stops the proxy and waits for its goroutines.
