@@ -34,7 +34,11 @@ func (s *session) handleSignals(sigs <-chan os.Signal) {
 		switch {
 		case run == nil:
 			if n == 1 {
-				s.view.Printf("\nInterrupt received: stopping before the run is created...\n")
+				if s.o.Kind == kindWatch || s.o.Kind == kindApprove {
+					s.view.Printf("\nInterrupt received: stopping.\n") // the run is being read
+				} else {
+					s.view.Printf("\nInterrupt received: stopping before the run is created...\n")
+				}
 				s.prepCancel()
 				continue
 			}

@@ -2,11 +2,13 @@ package run
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/complete"
+	"github.com/tharsis-cli/tharsis/internal/runflow"
 )
 
 // NewCmdWatch attaches to an existing run and follows it to the end.
@@ -54,11 +56,18 @@ func runAttach(ctx context.Context, o *CreateOptions, act func(*session) error) 
 	s := newSession(ctx, o, client)
 	defer s.close()
 	s.detach = o.Kind == kindWatch
-	run, err := s.eng.GetRun(s.ctx, runRef(o.Workspace))
+	// prepCtx: the first interrupt stops the read, and nothing is done.
+	run, err := s.eng.GetRun(s.prepCtx, runRef(o.Workspace))
+	if err == nil && !s.attach(run) {
+		err = context.Canceled // interrupted as the read ended
+	}
+	if err != nil && s.interrupted() && errors.Is(err, context.Canceled) {
+		s.view.Printf("Interrupted before anything was done.\n")
+		return s.finish(&cmdutil.ExitError{Code: cmdutil.ExitInterrupted})
+	}
 	if err != nil {
 		return s.finish(err)
 	}
-	s.setRun(run)
 	if o.Kind == kindWatch && !o.AutoApprove && !o.F.IO.CanPrompt() {
 		// Nobody can answer: stop at approval, as --input=false does.
 		o.Input = false
@@ -69,4 +78,18 @@ func runAttach(ctx context.Context, o *CreateOptions, act func(*session) error) 
 		}
 	}
 	return s.drive(run)
+}
+
+// attach records the run unless an interrupt came while it was read (the
+// signal handler then had no run to act on): under the lock, so that each
+// interrupt is handled by exactly one of them.
+func (s *session) attach(run *runflow.Run) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.interrupts > 0 {
+		return false
+	}
+	s.run = run
+	s.result.update(run)
+	return true
 }
