@@ -135,7 +135,7 @@ func TestSignalsDuringRun(t *testing.T) {
 				{await: `Cancel requested; waiting for the run to stop`, act: waitForceAvailable, sig: syscall.SIGINT},
 			},
 			wantCode: 3, wantStatus: "canceled", wantPlan: "canceled", wantApply: "none", wantForced: true,
-			stderr: []string{"Forcing the cancel of run <run>: resources may be left inconsistent.", "Force cancel requested.", "Run <run> was canceled."},
+			stderr: []string{"Forcing the cancel of run <run>: resources may be left inconsistent.", "Run <run> was canceled."},
 		},
 		{
 			name: "second interrupt too early, third detaches",
@@ -405,4 +405,34 @@ func TestSignalPlanFinishesAnyway(t *testing.T) {
 		t.Fatalf("run %s, plan job %s, %d cancel requests", r.Status, actJobStatus(srv, runGID(r), "plan"), proxy.ignored.Load())
 	}
 	wantContains(t, "stderr", p.stderr.String(), "The plan of run "+runGID(r)+" finished before the cancel took effect", "Run "+runGID(r)+" was canceled.")
+}
+
+// TestSignalWhileReadingRun: an interrupt while `run approve` or `run watch`
+// reads the run stops there (exit 130): nothing is approved or canceled.
+func TestSignalWhileReadingRun(t *testing.T) {
+	for _, cmd := range []string{"approve", "watch"} {
+		t.Run(cmd, func(t *testing.T) {
+			t.Parallel()
+			srv := startSandbox(t)
+			id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, nil)
+			actWaitRun(t, srv, id, "planned", actStatus("planned"))
+			proxy := newActProxy(t, srv, actProxyOptions{holdOp: "GetRun"})
+			p := actStartAt(t, proxy.srv.URL, srv.AdminToken(), nil, "run", cmd, id)
+			<-proxy.arrived
+			p.signal(t, syscall.SIGINT)
+			p.await(t, `Interrupt received: stopping\.`)
+			proxy.releaseFn()
+			if code := p.wait(t); code != 130 {
+				t.Fatalf("exit %d, want 130", code)
+			}
+			if r, _ := srv.Run(id); r.Status != "planned" || r.ForceCancelAvailableAt != nil {
+				t.Fatalf("run %s: the command acted on it", r.Status)
+			}
+			if n := srv.RequestCount("ApplyRun") + srv.RequestCount("CancelRun") + srv.RequestCount("DiscardRun"); n != 0 {
+				t.Errorf("%d requests acted on the run", n)
+			}
+			wantContains(t, "stderr", p.stderr.String(), "Interrupted before anything was done.")
+			wantNotContains(t, "stderr", p.stderr.String(), "before the run is created")
+		})
+	}
 }
