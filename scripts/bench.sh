@@ -14,7 +14,7 @@
 #   BENCH_KEEP=        keep the scratch directory (trees, slugs) instead of removing it
 #
 # Quick mode: BENCH_SCALE=0.1 BENCH_WAIT=10s make bench (under a minute; the
-# full run takes about 8 minutes).
+# full run takes 6 to 8 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
