@@ -133,6 +133,11 @@ func (s *session) execute(spec runflow.Spec) error {
 	if err != nil {
 		return s.finish(s.failBeforeRun(err))
 	}
+	return s.driveCreated(run)
+}
+
+// driveCreated drives a run this command has just created.
+func (s *session) driveCreated(run *runflow.Run) error {
 	if s.adopt(run) {
 		// Ctrl-C came while createRun was in flight: the run exists after
 		// all, and nothing cancelled it yet. Leaving it would orphan it

@@ -62,5 +62,5 @@ func runWorkspaceDestroy(ctx context.Context, o *CreateOptions) error {
 	if err != nil {
 		return s.finish(s.failBeforeRun(err))
 	}
-	return s.drive(run)
+	return s.driveCreated(run)
 }
