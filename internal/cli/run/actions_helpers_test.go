@@ -304,7 +304,8 @@ func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy 
 	var arrivedOnce, releaseOnce sync.Once
 	p.releaseFn = func() { releaseOnce.Do(func() { close(p.release) }) }
 	rp := httputil.NewSingleHostReverseProxy(target)
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Unstarted, so that p.srv is set before any handler reads it.
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/.well-known/terraform.json":
 			// Service discovery names absolute URLs: point them here.
@@ -355,6 +356,7 @@ func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy 
 		}
 		rp.ServeHTTP(w, r)
 	}))
+	p.srv.Start()
 	t.Cleanup(p.srv.Close)
 	t.Cleanup(p.releaseFn) // before Close, which waits for held requests
 	return p

@@ -354,11 +354,38 @@ func TestSignalsBeforeRun(t *testing.T) {
 		}
 	})
 
-	t.Run("createRun in flight", func(t *testing.T) {
-		t.Parallel()
+	for _, tc := range []struct {
+		op   string
+		args []string
+	}{
+		{"CreateRun", []string{"apply", ws, "--directory-path", "<dir>"}},
+		{"DestroyWorkspace", []string{"workspace", "destroy", ws}},
+	} {
+		t.Run(tc.op+" in flight", func(t *testing.T) {
+			t.Parallel()
+			signalCreateInFlight(t, tc.op, tc.args)
+		})
+	}
+}
+
+// signalCreateInFlight interrupts the command while the mutation that
+// creates the run is in flight: the run exists afterwards, and the command
+// cancels it.
+func signalCreateInFlight(t *testing.T, op string, args []string) {
+	{
 		srv := startSandbox(t)
-		proxy := newActProxy(t, srv, actProxyOptions{holdOp: "CreateRun"})
-		p := actStartAt(t, proxy.srv.URL, srv.AdminToken(), nil, "apply", ws, "--directory-path", configDir(t, map[string]string{"main.tf": oneResource}))
+		if op == "DestroyWorkspace" {
+			id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, func(s *runflow.Spec) { s.AutoApply = true })
+			actWaitRun(t, srv, id, "applied", actStatus("applied"))
+		}
+		for i, a := range args {
+			if a == "<dir>" {
+				args[i] = configDir(t, map[string]string{"main.tf": oneResource})
+			}
+		}
+		before := len(srv.Runs(ws))
+		proxy := newActProxy(t, srv, actProxyOptions{holdOp: op})
+		p := actStartAt(t, proxy.srv.URL, srv.AdminToken(), nil, args...)
 		select {
 		case <-proxy.arrived:
 		case <-p.done:
@@ -370,12 +397,15 @@ func TestSignalsBeforeRun(t *testing.T) {
 		if code := p.wait(t); code != 3 {
 			t.Fatalf("exit %d, want 3", code)
 		}
-		r := onlyRun(t, srv, ws)
+		if n := len(srv.Runs(ws)); n != before+1 {
+			t.Fatalf("%d runs created", n-before)
+		}
+		r := lastRun(t, srv, ws)
 		if r.Status != "canceled" {
 			t.Fatalf("run %s: the run created as the interrupt arrived was left behind", r.Status)
 		}
 		wantContains(t, "stderr", p.stderr.String(), "Run "+runGID(r)+" was created as the interrupt arrived", "Run "+runGID(r)+" was canceled.")
-	})
+	}
 }
 
 // TestSignalPlanFinishesAnyway: the plan job finishes before it sees the
