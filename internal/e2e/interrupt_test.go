@@ -124,7 +124,7 @@ func TestInterruptAtEveryStage(t *testing.T) {
 			name: "twice while a job ignores the cancel",
 			opts: []sandboxtest.Option{slow, sandboxtest.WithKnobs(func(k *sandbox.Knobs) {
 				k.IgnoreGracefulCancel = true
-				k.ForceCancelDelay = time.Millisecond
+				k.ForceCancelDelay = 0 // forcing is allowed as soon as the cancel was asked for
 			})},
 			arm: func(t *testing.T, w *world, bg func() *background) (func(), func()) {
 				return func() { bg().stderr.waitFor(t, regexp.MustCompile(`── plan log ──`)) }, nil
