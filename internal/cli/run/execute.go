@@ -94,7 +94,8 @@ func newSession(parent context.Context, o *CreateOptions, client runflow.API) *s
 		Quiet:     o.Quiet,
 		StripANSI: noColorRequested(o.F),
 	})
-	s.eng = &runflow.Engine{API: client, Sink: s.view.Handle, Now: o.F.Now, QueueHintAfter: queueHintAfter(o.F.Getenv)}
+	s.eng = &runflow.Engine{API: client, Sink: s.view.Handle, Now: o.F.Now, QueueHintAfter: queueHintAfter(o.F.Getenv),
+		DisableSubscriptions: noSubscriptions(o.F.Getenv)}
 	s.result = &Result{Kind: o.Kind.String(), StartedAt: time.Now()}
 
 	sigs, release := o.F.Interrupts.Claim()

@@ -70,7 +70,7 @@ func engineFor(f *cmdutil.Factory) (*runflow.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runflow.Engine{API: client, Now: f.Now}, nil
+	return &runflow.Engine{API: client, Now: f.Now, DisableSubscriptions: noSubscriptions(f.Getenv)}, nil
 }
 
 // runRef accepts a run ID, a TRN, or <group>/<workspace>/<id>.

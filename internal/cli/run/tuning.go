@@ -1,6 +1,7 @@
 package run
 
 import (
+	"strconv"
 	"time"
 )
 
@@ -21,4 +22,17 @@ func queueHintAfter(getenv func(string) string) time.Duration {
 		return 0
 	}
 	return d
+}
+
+// EnvNoSubscriptions, set to a true value, makes the run commands poll
+// instead of subscribing over websockets: for proxies that break them.
+const EnvNoSubscriptions = "THARSIS_NO_SUBSCRIPTIONS"
+
+// noSubscriptions reads EnvNoSubscriptions.
+func noSubscriptions(getenv func(string) string) bool {
+	if getenv == nil {
+		return false
+	}
+	b, err := strconv.ParseBool(getenv(EnvNoSubscriptions))
+	return err == nil && b
 }
