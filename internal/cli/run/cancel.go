@@ -137,7 +137,7 @@ func runCancel(ctx context.Context, o *CancelOptions) error {
 	if o.NoWait {
 		return o.done(run, nil)
 	}
-	r, err := eng.Follow(ctx, run.Id, untilStopped)
+	r, err := o.waitGraceful(ctx, eng, run)
 	if err != nil {
 		return err
 	}
@@ -155,6 +155,26 @@ func runCancel(ctx context.Context, o *CancelOptions) error {
 		}
 	}
 	return o.done(r, o.endError(r))
+}
+
+// waitGraceful follows the run until it stops. A job may ignore a graceful
+// cancel: once a force cancel is allowed, say so (once) and keep waiting.
+func (o *CancelOptions) waitGraceful(ctx context.Context, eng *runflow.Engine, run *runflow.Run) (*runflow.Run, error) {
+	at := run.ForceCancelAvailableAt
+	if o.Force || at == nil {
+		return eng.Follow(ctx, run.Id, untilStopped)
+	}
+	wctx, cancel := context.WithDeadline(ctx, at.Add(250*time.Millisecond))
+	r, err := eng.Follow(wctx, run.Id, untilStopped)
+	expired := errors.Is(wctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	cancel()
+	if err == nil || !expired {
+		return r, err
+	}
+	if !o.F.JSON() {
+		fmt.Fprintf(o.F.IO.ErrOut, "Run %s has not stopped yet. A force cancel is allowed now (it may leave resources inconsistent):\n  tharsis run cancel --force %s\n", run.Id, run.Id)
+	}
+	return eng.Follow(ctx, run.Id, untilStopped)
 }
 
 // untilStopped stops on a final status, or on planned: a job may finish
