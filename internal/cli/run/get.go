@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tharsis-cli/tharsis/internal/api"
+	"github.com/tharsis-cli/tharsis/internal/api/gql"
 	"github.com/tharsis-cli/tharsis/internal/cli/cmdutil"
 	"github.com/tharsis-cli/tharsis/internal/cli/complete"
 	"github.com/tharsis-cli/tharsis/internal/runflow"
@@ -193,6 +194,10 @@ func (v *RunView) print(w io.Writer) error {
 	row("Run", v.ID)
 	row("Workspace", v.Workspace)
 	st := runview.StatusLabel(v.Status)
+	if v.ForceCancelAvailableAt != nil && !runflow.Terminal(gql.RunStatus(v.Status)) {
+		// The run keeps its status until the job stops.
+		st += " (cancel requested)"
+	}
 	row("Status", st)
 	row("Kind", v.kindLabel())
 	switch v.Source.Kind {
