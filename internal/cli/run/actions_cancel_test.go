@@ -1,6 +1,7 @@
 package run_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -404,5 +405,28 @@ func TestCancelForceJSON(t *testing.T) {
 				t.Errorf("stderr with -o json: %q", res.Stderr)
 			}
 		})
+	}
+}
+
+// TestCancelIgnoredHint: while `run cancel` waits for a job that ignores the
+// graceful cancel, it says once the force cancel is allowed, with the
+// command; a force cancel from elsewhere then ends the wait.
+func TestCancelIgnoredHint(t *testing.T) {
+	srv := startSandbox(t, func(k *sandbox.Knobs) {
+		k.JobDuration, k.IgnoreGracefulCancel, k.ForceCancelDelay = time.Minute, true, 200*time.Millisecond
+	})
+	id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, nil)
+	actWaitRun(t, srv, id, "running", actJobRunning("plan"))
+	bg := startTharsis(t, clitest.Options{Env: env(srv)}, "run", "cancel", id)
+	bg.stderr.waitFor(t, regexp.MustCompile(`A force cancel is allowed now`))
+	if r, _ := srv.Run(id); r.Status != "planning" {
+		t.Fatalf("run %s while the job ignores the cancel", r.Status)
+	}
+	wantCode(t, tharsis(t, clitest.Options{Env: env(srv)}, "run", "cancel", id, "--force", "--yes"), 0)
+	res := bg.wait(t)
+	wantCode(t, res, 0)
+	wantContains(t, "stderr", res.Stderr, "Run "+id+" has not stopped yet.", "tharsis run cancel --force "+id, "Run "+id+" canceled.")
+	if strings.Count(res.Stderr, "has not stopped yet") != 1 {
+		t.Errorf("the hint is repeated:\n%s", res.Stderr)
 	}
 }

@@ -220,6 +220,31 @@ func TestRunGet(t *testing.T) {
 		wantContains(t, "stdout", res.Stdout, "Force canceled by:", "Force cancel available:")
 	})
 
+	t.Run("cancel requested", func(t *testing.T) {
+		srv := startSandbox(t, func(k *sandbox.Knobs) {
+			k.JobDuration, k.IgnoreGracefulCancel, k.ForceCancelDelay = time.Minute, true, time.Hour
+		})
+		id := actCreateRun(t, srv, map[string]string{"main.tf": oneResource}, nil)
+		actWaitRun(t, srv, id, "running", actJobRunning("plan"))
+		o := clitest.Options{Env: env(srv)}
+		res := tharsis(t, o, "run", "get", id)
+		wantNotContains(t, "stdout", res.Stdout, "cancel requested", "Force cancel")
+		wantCode(t, tharsis(t, o, "run", "cancel", id, "--no-wait"), 0)
+		res = tharsis(t, o, "run", "get", id)
+		wantCode(t, res, 0)
+		r, _ := srv.Run(id)
+		if !regexp.MustCompile(`(?m)^Status:\s+planning \(cancel requested\)$`).MatchString(res.Stdout) ||
+			!regexp.MustCompile(`(?m)^Force cancel available:\s+` + r.ForceCancelAvailableAt.Local().Format("2006-01-02 15:04:05")).MatchString(res.Stdout) {
+			t.Errorf("run get:\n%s", res.Stdout)
+		}
+		res = tharsis(t, o, "run", "get", id, "-o", "json")
+		var v actRunJSON
+		actDecode(t, res.Stdout, &v)
+		if v.Status != "planning" || v.ForceAt == nil || !v.ForceAt.Equal(*r.ForceCancelAvailableAt) {
+			t.Errorf("JSON %+v", v)
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		for _, tc := range []struct {
 			args []string
