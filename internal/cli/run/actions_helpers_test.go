@@ -361,3 +361,13 @@ func newActProxy(t *testing.T, sb *sandbox.Server, o actProxyOptions) *actProxy 
 	t.Cleanup(p.releaseFn) // before Close, which waits for held requests
 	return p
 }
+
+// actFirstDiff is the index of the first differing byte.
+func actFirstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}

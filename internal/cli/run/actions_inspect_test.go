@@ -460,7 +460,7 @@ func TestRunLogs(t *testing.T) {
 			res := tharsis(t, o, append([]string{"run", "logs", runGID(tc.run)}, tc.args...)...)
 			wantCode(t, res, 0)
 			if res.Stdout != tc.stdout {
-				t.Errorf("%v: stdout is %d bytes, want %d (first difference at %d)", tc.args, len(res.Stdout), len(tc.stdout), firstDiff([]byte(res.Stdout), []byte(tc.stdout)))
+				t.Errorf("%v: stdout is %d bytes, want %d (first difference at %d)", tc.args, len(res.Stdout), len(tc.stdout), actFirstDiff([]byte(res.Stdout), []byte(tc.stdout)))
 			}
 			wantContains(t, "stderr", res.Stderr, tc.stderr)
 		}
@@ -484,7 +484,7 @@ func TestRunLogs(t *testing.T) {
 		}
 		plan, apply := jobLogs(t, srv, r)
 		if want := string(plan) + string(apply); res.Stdout != want {
-			t.Fatalf("stdout %d bytes, want %d; first difference at %d", len(res.Stdout), len(want), firstDiff([]byte(res.Stdout), []byte(want)))
+			t.Fatalf("stdout %d bytes, want %d; first difference at %d", len(res.Stdout), len(want), actFirstDiff([]byte(res.Stdout), []byte(want)))
 		}
 	})
 
