@@ -234,7 +234,7 @@ func TestRunGet(t *testing.T) {
 		wantCode(t, res, 0)
 		r, _ := srv.Run(id)
 		if !regexp.MustCompile(`(?m)^Status:\s+planning \(cancel requested\)$`).MatchString(res.Stdout) ||
-			!regexp.MustCompile(`(?m)^Force cancel available:\s+` + r.ForceCancelAvailableAt.Local().Format("2006-01-02 15:04:05")).MatchString(res.Stdout) {
+			!regexp.MustCompile(`(?m)^Force cancel available:\s+`+r.ForceCancelAvailableAt.Local().Format("2006-01-02 15:04:05")).MatchString(res.Stdout) {
 			t.Errorf("run get:\n%s", res.Stdout)
 		}
 		res = tharsis(t, o, "run", "get", id, "-o", "json")
