@@ -154,7 +154,7 @@ func (r *Renderer) endLogLine() {
 func (r *Renderer) text(ev runflow.Event) {
 	switch ev.Type {
 	case runflow.EventPackaged:
-		r.status("%s %d files, %s (sha256 %s)", r.style.dim.Render("Packed"), ev.Files, HumanBytes(ev.Bytes), short(ev.SHA256))
+		r.status("%s %s, %s (sha256 %s)", r.style.dim.Render("Packed"), plural(ev.Files, "file"), HumanBytes(ev.Bytes), short(ev.SHA256))
 	case runflow.EventUploaded:
 		r.status("%s configuration version %s", r.style.dim.Render("Uploaded"), ev.ConfigurationVersionID)
 	case runflow.EventRunCreated:
@@ -294,3 +294,11 @@ func short(sha string) string {
 }
 
 func runStatus(s string) gql.RunStatus { return gql.RunStatus(s) }
+
+// plural writes a count with its noun: "1 file", "3 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
