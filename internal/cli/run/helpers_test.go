@@ -345,7 +345,7 @@ var gidRE = regexp.MustCompile(`\b[A-Za-z0-9]{2}[A-Za-z0-9_-]{40,}\b`)
 // appearance, and hashes and sizes that vary.
 func normalize(s string, names map[string]string) string {
 	s = regexp.MustCompile(`sha256 [0-9a-f]{12}`).ReplaceAllString(s, "sha256 <sha>")
-	s = regexp.MustCompile(`Packed (\d+) files, [0-9.]+ [KMG]?i?B`).ReplaceAllString(s, "Packed $1 files, <size>")
+	s = regexp.MustCompile(`Packed (\d+ files?), [0-9.]+ [KMG]?i?B`).ReplaceAllString(s, "Packed $1, <size>")
 	return gidRE.ReplaceAllStringFunc(s, func(id string) string {
 		if n, ok := names[id]; ok {
 			return n
