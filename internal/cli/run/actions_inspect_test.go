@@ -1,6 +1,7 @@
 package run_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -465,7 +466,40 @@ func TestRunLogs(t *testing.T) {
 			wantContains(t, "stderr", res.Stderr, tc.stderr)
 		}
 		res := tharsis(t, o, "run", "logs", runGID(applied), "-o", "json")
-		wantCode(t, res, 64)
+		wantCode(t, res, 0)
+		var doc struct {
+			RunID string `json:"run_id"`
+			Jobs  []struct {
+				Phase string `json:"phase"`
+				Bytes int    `json:"bytes"`
+				Log   string `json:"log"`
+			} `json:"jobs"`
+		}
+		if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
+			t.Fatalf("-o json is not JSON: %v\n%s", err, res.Stdout)
+		}
+		if doc.RunID != runGID(applied) || len(doc.Jobs) != 2 || doc.Jobs[0].Phase != "plan" || doc.Jobs[1].Phase != "apply" ||
+			doc.Jobs[0].Log != string(plan) || doc.Jobs[1].Log != string(apply) || doc.Jobs[1].Bytes != len(apply) {
+			t.Errorf("-o json = %+v", doc)
+		}
+		res = tharsis(t, o, "run", "logs", runGID(applied), "--follow", "-o", "json")
+		wantCode(t, res, 0)
+		var got strings.Builder
+		for _, line := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
+			var ev struct {
+				Type string `json:"type"`
+				Data string `json:"data"`
+			}
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatalf("--follow -o json line is not JSON: %v: %q", err, line)
+			}
+			if ev.Type == "log" {
+				got.WriteString(ev.Data)
+			}
+		}
+		if got.String() != string(plan)+string(apply) {
+			t.Errorf("--follow -o json events reassemble %d bytes, want %d", got.Len(), len(plan)+len(apply))
+		}
 		wantCode(t, tharsis(t, o, "run", "logs", runGID(applied), "--phase", "destroy"), 64)
 	})
 

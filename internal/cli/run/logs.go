@@ -28,16 +28,17 @@ func NewCmdLogs(f *cmdutil.Factory, runF func(context.Context, *LogsOptions) err
 		Short: "Print the plan and apply logs of a run",
 		Long: `Print the logs of a run's plan job, then of its apply job, exactly as they
 were written. --phase prints only one of them. --follow keeps streaming until
-the jobs end (the apply log is followed once the run is approved).`,
+the jobs end (the apply log is followed once the run is approved).
+
+With -o json: {"run_id", "jobs": [{"phase", "job_id", "bytes", "truncated",
+"log"}]}; with --follow, one JSON event per line as the log arrives (the
+format of --events of the run commands).`,
 		Example: `  tharsis run logs Ul8xMjM0...
   tharsis run logs Ul8xMjM0... --phase apply
   tharsis run logs Ul8xMjM0... --follow`,
 		Args: cmdutil.ExactArgs("run"),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Run = args[0]
-			if err := f.CheckOutputText(c); err != nil {
-				return err
-			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -55,12 +56,22 @@ func runLogs(ctx context.Context, o *LogsOptions) error {
 	if err != nil {
 		return err
 	}
-	view := runview.New(runview.Options{Mode: runview.Text, Logs: o.F.IO.Out, Status: o.F.IO.ErrOut,
-		Color: o.F.IO.ErrColorEnabled(), Quiet: true, StripANSI: noColorRequested(o.F)})
-	eng.Sink = func(ev runflow.Event) {
-		view.Handle(ev)
-		if ev.Type == runflow.EventLogTruncated {
-			fmt.Fprintf(o.F.IO.ErrOut, "Note: %s\n", ev.Message)
+	var collected *logsJSON
+	switch {
+	case o.F.JSON() && o.Follow:
+		view := runview.New(runview.Options{Mode: runview.Events, Logs: o.F.IO.Out, Status: o.F.IO.ErrOut})
+		eng.Sink = view.Handle
+	case o.F.JSON():
+		collected = &logsJSON{Jobs: []jobLogJSON{}}
+		eng.Sink = collected.add
+	default:
+		view := runview.New(runview.Options{Mode: runview.Text, Logs: o.F.IO.Out, Status: o.F.IO.ErrOut,
+			Color: o.F.IO.ErrColorEnabled(), Quiet: true, StripANSI: noColorRequested(o.F)})
+		eng.Sink = func(ev runflow.Event) {
+			view.Handle(ev)
+			if ev.Type == runflow.EventLogTruncated {
+				fmt.Fprintf(o.F.IO.ErrOut, "Note: %s\n", ev.Message)
+			}
 		}
 	}
 	run, err := eng.GetRun(ctx, runRef(o.Run))
@@ -115,7 +126,44 @@ func runLogs(ctx context.Context, o *LogsOptions) error {
 			return err
 		}
 	}
+	if collected != nil {
+		collected.RunID = run.Id
+		return o.F.PrintJSON(collected)
+	}
 	return nil
+}
+
+// logsJSON is the -o json document of run logs.
+type logsJSON struct {
+	RunID string       `json:"run_id"`
+	Jobs  []jobLogJSON `json:"jobs"`
+}
+
+type jobLogJSON struct {
+	Phase     string `json:"phase"`
+	JobID     string `json:"job_id"`
+	Bytes     int    `json:"bytes"`
+	Truncated bool   `json:"truncated"`
+	Log       string `json:"log"`
+}
+
+// add collects log events per job, in the order the jobs come.
+func (l *logsJSON) add(ev runflow.Event) {
+	if ev.Type != runflow.EventLog && ev.Type != runflow.EventLogTruncated {
+		return
+	}
+	i := len(l.Jobs) - 1
+	if i < 0 || l.Jobs[i].JobID != ev.JobID {
+		l.Jobs = append(l.Jobs, jobLogJSON{Phase: ev.Phase, JobID: ev.JobID})
+		i++
+	}
+	j := &l.Jobs[i]
+	if ev.Type == runflow.EventLogTruncated {
+		j.Truncated = true
+		return
+	}
+	j.Log += string(ev.Data)
+	j.Bytes += len(ev.Data)
 }
 
 func jobOf(r *runflow.Run, phase string) string {
